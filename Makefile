@@ -1,0 +1,225 @@
+# The course's one build entry point. `make help` lists the targets.
+#
+# Everything generated goes under $(O) (default build/). The sanitizer build is the
+# same tree built again under build/asan with SAN=1, so the two never mix.
+
+O        ?= build
+CC       ?= cc
+SAN      ?=
+CH       ?=
+EX       ?=
+
+OPT       = -O2
+SANITIZE  =
+ifeq ($(SAN),1)
+SANITIZE  = -fsanitize=address,undefined
+OPT       = -O1 $(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+CFLAGS   ?= $(OPT) -g
+CFLAGS   += -std=c11 -Wall -Wextra -Werror -pthread
+CPPFLAGS += -D_GNU_SOURCE -Ilib -Itests/support -MMD -MP
+LDFLAGS  += $(SANITIZE)
+LDLIBS   += -pthread -lm
+
+# Check is found by pkg-config when a rule needs it (after `make deps` installed it).
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+
+.DEFAULT_GOAL := all
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+# ---------------------------------------------------------------------------------
+# What there is to build
+
+LIB_SRC     := $(wildcard lib/*.c)
+LIBAX       := $(O)/lib/libax.a
+SUPPORT_SRC := $(wildcard tests/support/*.c)
+AXTEST      := $(O)/lib/libaxtest.a
+
+DEMO_SRC    := $(wildcard chapters/[0-9]*/*.c)
+DEMOS       := $(addprefix $(O)/bin/,$(basename $(notdir $(DEMO_SRC))))
+
+BENCH_SRC   := $(wildcard bench/*.c)
+BENCHES     := $(addprefix $(O)/bin/bench-,$(basename $(notdir $(BENCH_SRC))))
+
+LIB_TEST_SRC := $(wildcard tests/[0-9]*/test_*.c)
+LIB_TESTS    := $(LIB_TEST_SRC:tests/%.c=$(O)/tests/%)
+
+# The exercise manifest becomes make variables: EXERCISES, and per id EX_<id>_CHAPTER,
+# EX_<id>_EDIT, EX_<id>_SUITE, EX_<id>_SOLVED (suite against the solution) and
+# EX_<id>_READER (suite against the reader's exercises/ files).
+-include $(O)/exercises.mk
+$(O)/exercises.mk: exercises/manifest tools/manifest-to-make.awk
+	@mkdir -p $(@D)
+	awk -v O=$(O) -f tools/manifest-to-make.awk $< > $@
+
+SOLVED_TESTS := $(foreach e,$(EXERCISES),$(EX_$(e)_SOLVED))
+READER_TESTS := $(foreach e,$(EXERCISES),$(EX_$(e)_READER))
+
+# Tools (the course tool, the fault shim) bring their own rules and tests.
+TOOL_TESTS :=
+include $(wildcard tools/*/rules.mk)
+
+# ---------------------------------------------------------------------------------
+# Which tests a run selects: all, one chapter (CH=01) or one exercise (EX=01-...)
+
+ifneq ($(EX),)
+SELECTED_TESTS = $(or $(EX_$(EX)_SOLVED),$(error unknown exercise '$(EX)'; see exercises/manifest))
+SELECTED_READER = $(EX_$(EX)_READER)
+SELECTED_EXERCISES = $(EX)
+else ifneq ($(CH),)
+CH_DIR = $(or $(notdir $(wildcard tests/$(CH)-*)),$(error no tests for chapter '$(CH)'))
+SELECTED_TESTS = $(filter $(O)/tests/$(CH_DIR)/%,$(LIB_TESTS) $(SOLVED_TESTS))
+SELECTED_READER = $(filter $(O)/exercises/$(CH_DIR)/%,$(READER_TESTS))
+SELECTED_EXERCISES = $(foreach e,$(EXERCISES),$(if $(filter $(CH_DIR),$(EX_$(e)_CHAPTER)),$(e)))
+else
+SELECTED_TESTS = $(LIB_TESTS) $(SOLVED_TESTS) $(TOOL_TESTS)
+SELECTED_READER = $(READER_TESTS)
+SELECTED_EXERCISES = $(EXERCISES)
+endif
+
+# ---------------------------------------------------------------------------------
+# Building
+
+.PHONY: all
+all: $(LIBAX) $(DEMOS) $(BENCHES) $(LIB_TESTS) $(SOLVED_TESTS) $(READER_TESTS) $(TOOL_TESTS)
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -I$(dir $<) -I$(subst solutions/,exercises/,$(subst tests/,exercises/,$(dir $<))) \
+	    $(CHECK_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIBAX): $(LIB_SRC:%.c=$(O)/obj/%.o)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(AXTEST): $(SUPPORT_SRC:%.c=$(O)/obj/%.o)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+# A demo is one file in its chapter folder; its binary takes the file's name.
+define demo_rule
+$(O)/bin/$(basename $(notdir $(1))): $(O)/obj/$(1:.c=.o) $(LIBAX)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
+endef
+$(foreach src,$(DEMO_SRC),$(eval $(call demo_rule,$(src))))
+
+$(O)/bin/bench-%: $(O)/obj/bench/%.o $(LIBAX)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Every test binary: its own objects, then the support and runtime libraries, then Check.
+LINK_TEST = mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(CHECK_LIBS) $(LDLIBS) -o $@
+$(O)/tests/%: $(O)/obj/tests/%.o $(AXTEST) $(LIBAX)
+	$(LINK_TEST)
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------------------------
+# Running tests
+
+RUN_TESTS = tools/run-tests
+
+.PHONY: deps deps-book test test-run test-exercises check-harness asan memcheck test-faults
+deps:
+	@tools/deps test
+
+deps-book:
+	@tools/deps book
+
+test: deps
+	@$(MAKE) --no-print-directory test-run
+
+test-run: $(SELECTED_TESTS)
+	@$(RUN_TESTS) $(SELECTED_TESTS)
+
+test-exercises: deps
+	@$(MAKE) --no-print-directory test-exercises-run
+
+.PHONY: test-exercises-run
+test-exercises-run: $(SELECTED_READER)
+	@$(RUN_TESTS) --exercises $(foreach e,$(SELECTED_EXERCISES),$(e)=$(EX_$(e)_READER))
+
+check-harness: deps
+	@$(MAKE) --no-print-directory check-harness-run
+
+.PHONY: check-harness-run
+check-harness-run: $(foreach e,$(SELECTED_EXERCISES),$(EX_$(e)_READER) $(EX_$(e)_SOLVED))
+	@$(RUN_TESTS) --harness $(foreach e,$(SELECTED_EXERCISES),$(e)=$(EX_$(e)_READER)=$(EX_$(e)_SOLVED))
+
+asan: deps
+	@$(MAKE) --no-print-directory O=$(O)/asan SAN=1 test-run
+
+memcheck: deps
+	@command -v valgrind >/dev/null || { echo "memcheck needs valgrind: apt-get install valgrind" >&2; exit 1; }
+	@$(MAKE) --no-print-directory test-run RUN_TESTS='tools/run-tests --valgrind'
+
+# ---------------------------------------------------------------------------------
+# Per-chapter snapshots: the tree as it stands at the end of each chapter
+
+SNAPSHOT_CHAPTERS = $(sort $(notdir $(wildcard tests/[0-9]*)))
+
+.PHONY: snapshots test-snapshots
+snapshots:
+	@tools/snapshot --all $(O)/snapshots
+
+test-snapshots: deps snapshots
+	@set -e; for ch in $(SNAPSHOT_CHAPTERS); do \
+	    echo "== snapshot $$ch"; \
+	    $(MAKE) --no-print-directory -C $(O)/snapshots/$$ch O=build test-run; \
+	done
+
+# ---------------------------------------------------------------------------------
+# Benchmarks: each prints name<TAB>value<TAB>unit; the run is kept in results.tsv
+
+.PHONY: bench
+bench: $(BENCHES) $(DEMOS)
+	@tools/run-bench $(O)/bench/results.tsv $(BENCHES)
+
+# ---------------------------------------------------------------------------------
+# Formatting and editor support
+
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find lib tests chapters exercises solutions bench tools -name '*.[ch]')
+
+.PHONY: format format-check
+format:
+	clang-format -i $(C_FILES)
+
+format-check:
+	clang-format --dry-run -Werror $(C_FILES)
+
+# compile_commands.json for clangd, written from the same flags the build uses.
+.PHONY: compile_commands.json
+compile_commands.json:
+	@{ echo '['; sep=''; \
+	  for f in $(C_FILES); do case $$f in *.c) \
+	    printf '%s{"directory":"%s","file":"%s","command":"%s %s -I%s %s %s -c %s"}\n' "$$sep" \
+	      "$(CURDIR)" "$$f" "$(CC)" "$(CPPFLAGS)" "$$(dirname $$f)" \
+	      "-I$$(dirname $$f | sed 's,^solutions/,exercises/,;s,^tests/,exercises/,')" "$(CFLAGS)" "$$f"; \
+	    sep=','; esac; done; echo ']'; } > $@
+	@echo "wrote $@"
+
+.PHONY: clean
+clean:
+	rm -rf $(O) compile_commands.json
+
+.PHONY: help
+help:
+	@echo 'make                 build the library, demos, benchmarks and tests'
+	@echo 'make test            run every test: library and exercise suites against solutions/'
+	@echo '                     CH=01 runs one chapter, EX=01-writev-all one exercise'
+	@echo 'make test-exercises  run the exercise suites against your work in exercises/'
+	@echo 'make check-harness   prove each exercise stub fails and its solution passes'
+	@echo 'make asan            every test under AddressSanitizer + UBSan (build/asan)'
+	@echo 'make memcheck        every test under valgrind; leaks are errors'
+	@echo 'make test-faults     I/O tests with injected short reads/writes, EINTR, EAGAIN'
+	@echo 'make snapshots       write build/snapshots/NN-slug: the tree at the end of chapter NN'
+	@echo 'make test-snapshots  build each snapshot and run its chapters'"'"' tests'
+	@echo 'make bench           run the benchmarks; results in build/bench/results.tsv'
+	@echo 'make book            render build/book/book.{html,epub,pdf}; book-html is faster'
+	@echo 'make format          clang-format every C file (format-check only checks)'
+	@echo 'make compile_commands.json   for clangd'
+	@echo 'make clean           remove build/'
+	@echo './course             the course tool: progress, next exercise, verify, hint, watch'
