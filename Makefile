@@ -28,6 +28,7 @@ CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 .DEFAULT_GOAL := all
 .SUFFIXES:
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 # ---------------------------------------------------------------------------------
 # What there is to build
@@ -58,6 +59,7 @@ SOLVED_TESTS := $(foreach e,$(EXERCISES),$(EX_$(e)_SOLVED))
 READER_TESTS := $(foreach e,$(EXERCISES),$(EX_$(e)_READER))
 
 # Tools (the course tool, the fault shim) bring their own rules and tests.
+TOOLS      :=
 TOOL_TESTS :=
 include $(wildcard tools/*/rules.mk)
 
@@ -83,7 +85,7 @@ endif
 # Building
 
 .PHONY: all
-all: $(LIBAX) $(DEMOS) $(BENCHES) $(LIB_TESTS) $(SOLVED_TESTS) $(READER_TESTS) $(TOOL_TESTS)
+all: $(LIBAX) $(DEMOS) $(BENCHES) $(TOOLS) $(LIB_TESTS) $(SOLVED_TESTS) $(READER_TESTS) $(TOOL_TESTS)
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -168,7 +170,7 @@ snapshots:
 test-snapshots: deps snapshots
 	@set -e; for ch in $(SNAPSHOT_CHAPTERS); do \
 	    echo "== snapshot $$ch"; \
-	    $(MAKE) --no-print-directory -C $(O)/snapshots/$$ch O=build test-run; \
+	    $(MAKE) --no-print-directory -C $(O)/snapshots/$$ch O=build TOOL_TESTS= test-run; \
 	done
 
 # ---------------------------------------------------------------------------------

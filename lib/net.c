@@ -279,7 +279,9 @@ ssize_t ax_read_line(struct ax_line_reader *reader, char **line)
     for (;;) {
         char *data = ax_buf_data(buf);
         size_t len = ax_buf_len(buf);
-        char *newline = memchr(data + reader->scanned, '\n', len - reader->scanned);
+        char *newline = NULL;
+        if (len > reader->scanned)
+            newline = memchr(data + reader->scanned, '\n', len - reader->scanned);
         if (newline != NULL) {
             size_t line_len = (size_t)(newline - data);
             int crlf = line_len > 0 && data[line_len - 1] == '\r';

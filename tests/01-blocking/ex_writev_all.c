@@ -128,7 +128,7 @@ START_TEST(writev_all_survives_signals_interrupting_it)
     /* No SA_RESTART: a signal makes a blocked writev return early, short or EINTR. */
     struct sigaction sa = {.sa_handler = on_alarm};
     sigaction(SIGALRM, &sa, NULL);
-    struct itimerval every_ms = {.it_interval = {0, 1000}, .it_value = {0, 1000}};
+    struct itimerval every_ms = {.it_interval = {0, 5000}, .it_value = {0, 5000}};
     setitimer(ITIMER_REAL, &every_ms, NULL);
 
     enum { LEN = 2 * 1000 * 1000 };

@@ -1,0 +1,18 @@
+/*
+ * watch: `course watch`, the loop that re-checks the current exercise every time a
+ * file under exercises/ is saved, and moves on when it passes.
+ *
+ * On a terminal it also reads single keys (n: next exercise, h: hint, l: list,
+ * q: quit) with the terminal in non-canonical, no-echo mode, and puts the terminal
+ * back however it exits. When standard input is not a terminal the keys are off,
+ * but watching works the same, which is how the tests drive it.
+ */
+#ifndef COURSE_WATCH_H
+#define COURSE_WATCH_H
+
+#include "manifest.h"
+
+/* Runs until q, Ctrl-C, or every exercise passes. Returns the exit status. */
+int course_cmd_watch(const struct course_manifest *m);
+
+#endif
