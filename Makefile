@@ -60,7 +60,7 @@ READER_TESTS := $(foreach e,$(EXERCISES),$(EX_$(e)_READER))
 
 # Tools (the course tool, the fault shim) bring their own rules and tests.
 TOOLS      :=
-TOOL_TESTS :=
+TOOL_TESTS := $(O)/tests/tools/test_snapshot
 include $(wildcard tools/*/rules.mk)
 
 # ---------------------------------------------------------------------------------
