@@ -29,7 +29,8 @@ void ax_clock_set(ax_clock_fn now, void *ctx)
 
 void ax_sleep_ns(uint64_t ns)
 {
-    struct timespec left = {.tv_sec = (time_t)(ns / AX_NS_PER_S), .tv_nsec = (long)(ns % AX_NS_PER_S)};
+    struct timespec left = {.tv_sec = (time_t)(ns / AX_NS_PER_S),
+                            .tv_nsec = (long)(ns % AX_NS_PER_S)};
     while (nanosleep(&left, &left) != 0 && errno == EINTR)
         ;
 }

@@ -21,8 +21,8 @@ static int resolve(const char *host, uint16_t port, int flags, struct addrinfo *
 {
     char service[8];
     snprintf(service, sizeof service, "%u", (unsigned)port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = flags | AI_NUMERICSERV};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = flags | AI_NUMERICSERV};
     int rc = getaddrinfo(host, service, &hints, out);
     switch (rc) {
     case 0:

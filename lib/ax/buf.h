@@ -26,7 +26,10 @@ struct ax_buf {
     size_t cap;
 };
 
-#define AX_BUF_INIT {0}
+#define AX_BUF_INIT                                                                                \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 void ax_buf_init(struct ax_buf *buf);
 void ax_buf_free(struct ax_buf *buf);

@@ -94,7 +94,7 @@ static inline void ax_list_splice_back(struct ax_list *to, struct ax_list *from)
  * (use ax_list_for_each_safe for that). */
 #define ax_list_for_each(node, head) for (node = (head)->next; node != (head); node = node->next)
 
-#define ax_list_for_each_safe(node, tmp, head)                                                 \
+#define ax_list_for_each_safe(node, tmp, head)                                                     \
     for (node = (head)->next, tmp = node->next; node != (head); node = tmp, tmp = node->next)
 
 #endif

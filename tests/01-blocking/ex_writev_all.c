@@ -95,9 +95,9 @@ START_TEST(writev_all_skips_empty_pieces)
     memcpy(expected, a, 50000);
     memcpy(expected + 50000, b, 70000);
     struct iovec iov[] = {
-        {.iov_base = NULL, .iov_len = 0},   {.iov_base = a, .iov_len = 50000},
-        {.iov_base = NULL, .iov_len = 0},   {.iov_base = NULL, .iov_len = 0},
-        {.iov_base = b, .iov_len = 70000},  {.iov_base = NULL, .iov_len = 0},
+        {.iov_base = NULL, .iov_len = 0},  {.iov_base = a, .iov_len = 50000},
+        {.iov_base = NULL, .iov_len = 0},  {.iov_base = NULL, .iov_len = 0},
+        {.iov_base = b, .iov_len = 70000}, {.iov_base = NULL, .iov_len = 0},
     };
     assert_delivers(iov, 6, expected, 120000);
     free(a);

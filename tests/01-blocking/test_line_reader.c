@@ -66,7 +66,8 @@ static void expect_result(struct ax_line_reader *reader, int want)
 {
     char *line = NULL;
     ssize_t n = ax_read_line(reader, &line);
-    ck_assert_msg(n == want, "read_line returned %zd, expected %d (%s)", n, want, ax_strerror(want));
+    ck_assert_msg(n == want, "read_line returned %zd, expected %d (%s)", n, want,
+                  ax_strerror(want));
 }
 
 START_TEST(read_line_returns_each_line_whatever_pieces_it_arrives_in)

@@ -22,10 +22,10 @@ TCase *axt_tcase(const char *name);
 /* Runs the suite and returns the process exit status: 0 only if every test passed. */
 int axt_run(Suite *suite);
 
-#define AXT_MAIN(make_suite)                                                               \
-    int main(void)                                                                         \
-    {                                                                                      \
-        return axt_run(make_suite());                                                      \
+#define AXT_MAIN(make_suite)                                                                       \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        return axt_run(make_suite());                                                              \
     }
 
 /* A connected pair of stream sockets (AF_UNIX), or the test fails. */
