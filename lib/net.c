@@ -17,7 +17,7 @@
 enum { AX_LISTEN_BACKLOG = 511, AX_LINE_READ_CHUNK = 4096 };
 
 /* getaddrinfo reports its own error codes; map the common ones onto errno values. */
-static int resolve(const char *host, uint16_t port, int flags, struct addrinfo **out)
+int ax__resolve(const char *host, uint16_t port, int flags, struct addrinfo **out)
 {
     char service[8];
     snprintf(service, sizeof service, "%u", (unsigned)port);
@@ -42,7 +42,7 @@ static int resolve(const char *host, uint16_t port, int flags, struct addrinfo *
 int ax_listen(const char *host, uint16_t port, uint16_t *bound_port)
 {
     struct addrinfo *addrs;
-    int err = resolve(host, port, AI_PASSIVE, &addrs);
+    int err = ax__resolve(host, port, AI_PASSIVE, &addrs);
     if (err < 0)
         return err;
     int fd = -1;
@@ -96,7 +96,7 @@ int ax_accept(int listen_fd, char peer[AX_ADDR_STRLEN])
 int ax_connect(const char *host, uint16_t port)
 {
     struct addrinfo *addrs;
-    int err = resolve(host, port, 0, &addrs);
+    int err = ax__resolve(host, port, 0, &addrs);
     if (err < 0)
         return err;
     int fd = -1;

@@ -92,4 +92,9 @@ void ax_line_reader_free(struct ax_line_reader *reader);
  * -errno. */
 ssize_t ax_read_line(struct ax_line_reader *reader, char **line);
 
+/* Internal: host and port to socket addresses (getaddrinfo, with its errors mapped to
+ * -errno values). Shared with the non-blocking helpers. */
+struct addrinfo;
+int ax__resolve(const char *host, uint16_t port, int flags, struct addrinfo **out);
+
 #endif
