@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -120,9 +121,14 @@ int ax_connect(const char *host, uint16_t port)
     return fd >= 0 ? fd : err;
 }
 
-/* Blocks until fd is ready for events: the fallback for an fd that is non-blocking. */
+/* Called when a read or write said EAGAIN. On a non-blocking fd that means "not
+ * now": block in poll() until it is ready. On a blocking fd it means a timeout set
+ * with SO_RCVTIMEO or SO_SNDTIMEO expired, which must not turn into a wait forever. */
 static int wait_ready(int fd, short events)
 {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0 && !(flags & O_NONBLOCK))
+        return -ETIMEDOUT;
     struct pollfd pfd = {.fd = fd, .events = events};
     while (poll(&pfd, 1, -1) < 0)
         if (errno != EINTR)
@@ -321,10 +327,25 @@ ssize_t ax_read_line(struct ax_line_reader *reader, char **line)
             len = ax_buf_len(buf);
             if (reader->skipping || len == 0)
                 return AX_EOF;
-            *line = ax_buf_data(buf); /* a last line without "\n": room for the NUL */
+            char *data = ax_buf_data(buf);
+            if (len - (data[len - 1] == '\r') > reader->max_line) {
+                ax_buf_clear(buf); /* a last line one byte too long, cut by EOF */
+                reader->skipping = 1;
+                return -EMSGSIZE;
+            }
+            *line = data; /* a last line without "\n": the reserve left room for the NUL */
             return take_line(reader, len, 0);
         }
         ax_buf_commit(buf, (size_t)got);
     }
 }
 // end snippet
+
+size_t ax_line_reader_take_buffered(struct ax_line_reader *reader, char **bytes)
+{
+    ax_buf_consume(&reader->buf, reader->returned);
+    *bytes = ax_buf_data(&reader->buf);
+    reader->returned = ax_buf_len(&reader->buf); /* dropped on the next use */
+    reader->scanned = 0;
+    return reader->returned;
+}

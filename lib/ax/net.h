@@ -10,7 +10,8 @@
  *
  * They block the calling thread: that is chapter 01's subject and its cost. If handed
  * a non-blocking fd, they wait for readiness with poll() instead of failing with
- * EAGAIN, so they stay correct either way. Errors follow ax/error.h.
+ * EAGAIN, so they stay correct either way. A blocking socket with a timeout
+ * (SO_RCVTIMEO, SO_SNDTIMEO) that expires gives -ETIMEDOUT. Errors follow ax/error.h.
  */
 #ifndef AX_NET_H
 #define AX_NET_H
@@ -91,6 +92,12 @@ void ax_line_reader_free(struct ax_line_reader *reader);
  * max_line gives -EMSGSIZE once, and reading resumes after its "\n". Other errors are
  * -errno. */
 ssize_t ax_read_line(struct ax_line_reader *reader, char **line);
+
+/* Hands over the bytes the reader has read past the last line (a protocol switching
+ * from lines to a body wants them): stores where they start in *bytes and returns
+ * their count. They stay valid until the reader is next used, and are not returned
+ * again. */
+size_t ax_line_reader_take_buffered(struct ax_line_reader *reader, char **bytes);
 
 /* Internal: host and port to socket addresses (getaddrinfo, with its errors mapped to
  * -errno values). Shared with the non-blocking helpers. */

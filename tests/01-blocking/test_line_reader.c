@@ -140,6 +140,40 @@ START_TEST(read_line_never_buffers_more_than_its_bound_for_an_endless_line)
 }
 END_TEST
 
+START_TEST(read_line_reports_a_last_line_over_the_bound_even_without_newline)
+{
+    static const char text[] = "ok\n123456789";
+    struct lines l;
+    start_lines(&l, text, sizeof text - 1, (size_t)_i + 1, 8);
+    expect_line(&l.reader, "ok");
+    expect_result(&l.reader, -EMSGSIZE);
+    expect_result(&l.reader, AX_EOF);
+    finish_lines(&l);
+}
+END_TEST
+
+START_TEST(take_buffered_hands_over_the_bytes_after_the_last_line_once)
+{
+    static const char text[] = "HEAD\n\nbody bytes";
+    struct lines l;
+    start_lines(&l, text, sizeof text - 1, sizeof text, 64);
+    expect_line(&l.reader, "HEAD");
+    expect_line(&l.reader, "");
+    pthread_join(l.thread, NULL); /* everything has been sent (and the socket closed) */
+    char *bytes;
+    size_t n = ax_line_reader_take_buffered(&l.reader, &bytes);
+    ck_assert_msg(n <= 10 && memcmp(bytes, "body bytes", n) == 0, "took %zu bytes", n);
+    /* What the reader had not yet read is still on the socket, after what it took. */
+    char rest[16];
+    size_t more = axt_read_until_eof(l.fds[1], rest, sizeof rest);
+    ck_assert_uint_eq(n + more, 10);
+    ck_assert(memcmp(rest, "body bytes" + n, more) == 0);
+    expect_result(&l.reader, AX_EOF); /* the taken bytes are not returned as a line */
+    ax_line_reader_free(&l.reader);
+    close(l.fds[1]);
+}
+END_TEST
+
 static Suite *line_reader_suite(void)
 {
     Suite *s = suite_create("01-line-reader");
@@ -149,6 +183,9 @@ static Suite *line_reader_suite(void)
     tcase_add_test(tc, read_line_accepts_a_line_of_exactly_the_maximum);
     tcase_add_loop_test(tc, read_line_reports_an_over_long_line_once_and_resumes_after_it, 0, 6);
     tcase_add_test(tc, read_line_never_buffers_more_than_its_bound_for_an_endless_line);
+    tcase_add_loop_test(tc, read_line_reports_a_last_line_over_the_bound_even_without_newline, 0,
+                        4);
+    tcase_add_test(tc, take_buffered_hands_over_the_bytes_after_the_last_line_once);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -347,6 +347,19 @@ START_TEST(blocking_helpers_wait_instead_of_failing_on_nonblocking_fds)
 }
 END_TEST
 
+START_TEST(a_receive_timeout_on_a_blocking_socket_gives_etimedout)
+{
+    int fds[2];
+    axt_socketpair(fds);
+    struct timeval tenth = {.tv_sec = 0, .tv_usec = 100 * 1000};
+    setsockopt(fds[1], SOL_SOCKET, SO_RCVTIMEO, &tenth, sizeof tenth);
+    char byte;
+    ck_assert_int_eq(ax_read_exact(fds[1], &byte, 1, NULL), -ETIMEDOUT);
+    close(fds[0]);
+    close(fds[1]);
+}
+END_TEST
+
 START_TEST(close_reports_a_descriptor_that_is_not_open)
 {
     int fds[2];
@@ -376,6 +389,7 @@ static Suite *net_suite(void)
     tcase_add_test(io, read_exact_reports_eof_and_the_count_when_the_peer_leaves_mid_message);
     tcase_add_test(io, read_reports_econnreset_when_the_peer_resets);
     tcase_add_test(io, blocking_helpers_wait_instead_of_failing_on_nonblocking_fds);
+    tcase_add_test(io, a_receive_timeout_on_a_blocking_socket_gives_etimedout);
     tcase_add_test(io, close_reports_a_descriptor_that_is_not_open);
     suite_add_tcase(s, io);
 
