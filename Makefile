@@ -190,7 +190,7 @@ format:
 	clang-format -i $(C_FILES)
 
 format-check:
-	clang-format --dry-run -Werror $(C_FILES)
+	@clang-format --dry-run -Werror $(C_FILES) && echo "format-check: $(words $(C_FILES)) files formatted"
 
 # compile_commands.json for clangd, written from the same flags the build uses.
 .PHONY: compile_commands.json

@@ -21,7 +21,7 @@
 
 struct server_kind {
     const char *variant; /* the result name's last part */
-    const char *binary;  /* in build/bin/ */
+    const char *binary; /* in build/bin/ */
 };
 
 static const struct server_kind servers[] = {
@@ -33,7 +33,7 @@ enum { TRIALS = 5, HOLD_MS = 200 };
 
 static void *hold_then_leave(void *arg)
 {
-    int fd = (int)(intptr_t)arg;         /* the descriptor travels by value */
+    int fd = (int)(intptr_t)arg; /* the descriptor travels by value */
     ax_sleep_ns(HOLD_MS * AX_NS_PER_MS); /* idle: connected, sending nothing */
     ax_close(fd);
     return NULL;

@@ -25,7 +25,7 @@ static const int connection_counts[] = {100, 1000};
 enum { MAX_CONNECTIONS = 1000, SPARE_FDS = 64 };
 
 struct memory {
-    long rss_kb;  /* VmRSS */
+    long rss_kb; /* VmRSS */
     long virt_kb; /* VmSize */
     long threads; /* Threads */
 };

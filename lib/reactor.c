@@ -28,7 +28,7 @@ struct watch {
 struct ax_reactor {
     const struct ax_backend *backend;
     void *state;
-    struct watch *watches;  /* indexed by fd; `capacity` entries */
+    struct watch *watches; /* indexed by fd; `capacity` entries */
     struct ax_fired *fired; /* `capacity` entries: at most one per watched fd */
     int capacity;
     int watching;

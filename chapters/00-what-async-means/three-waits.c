@@ -30,8 +30,8 @@ enum { JOBS = 3, ANSWER_MAX = 64 };
 
 struct job {
     const char *name;
-    FILE *pipe;              /* the worker's standard output */
-    int fd;                  /* fileno(pipe): what we read and what epoll watches */
+    FILE *pipe; /* the worker's standard output */
+    int fd; /* fileno(pipe): what we read and what epoll watches */
     char answer[ANSWER_MAX]; /* what has arrived so far */
     size_t got;
 };

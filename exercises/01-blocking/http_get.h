@@ -35,7 +35,7 @@
 #define HTTP_GET_MAX_HEADERS 100
 
 struct http_response {
-    int status;         /* the status code: 200, 404, ... */
+    int status; /* the status code: 200, 404, ... */
     struct ax_buf body; /* the body's bytes; free with ax_buf_free */
 };
 

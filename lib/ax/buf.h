@@ -22,7 +22,7 @@
 struct ax_buf {
     char *data;
     size_t start; /* first unread byte */
-    size_t end;   /* one past the last byte */
+    size_t end; /* one past the last byte */
     size_t cap;
 };
 

@@ -76,9 +76,9 @@ void ax_announce_listening(const char *host, uint16_t port);
 struct ax_line_reader {
     int fd;
     size_t max_line; /* longest accepted line, without its "\n" */
-    size_t scanned;  /* bytes of buf already searched for "\n" */
+    size_t scanned; /* bytes of buf already searched for "\n" */
     size_t returned; /* bytes of the line handed out last, consumed on the next call */
-    int skipping;    /* discarding the rest of an over-long line */
+    int skipping; /* discarding the rest of an over-long line */
     struct ax_buf buf;
 };
 // end snippet

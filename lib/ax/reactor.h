@@ -27,7 +27,7 @@ enum ax_events {
     AX_READABLE = 1 << 0,
     AX_WRITABLE = 1 << 1,
     AX_HANGUP = 1 << 2, /* reported, never requested: the peer closed */
-    AX_ERROR = 1 << 3,  /* reported, never requested: an error is pending */
+    AX_ERROR = 1 << 3, /* reported, never requested: an error is pending */
 };
 
 struct ax_reactor;

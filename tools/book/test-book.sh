@@ -116,7 +116,7 @@ printf '\n// snippet never-shown\nint demo_unused;\n// end snippet\n' >>"$dir/sr
 expect_failure "a snippet shown nowhere" "$dir" "shown nowhere" "'never-shown' in src/demo.c (chapter 01)"
 
 dir=$(copy unclosed-marker)
-sed -i '0,\,^//< 02$, s,,,' "$dir/src/demo.c"
+sed -i '0,\,^ *//< 02$, s,,,' "$dir/src/demo.c"
 expect_failure "an unclosed chapter marker" "$dir" "src/demo.c" "never closed"
 
 dir=$(copy missing-result)

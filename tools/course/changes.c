@@ -28,7 +28,7 @@
 
 struct course_changes {
     char *dir;
-    int fd;               /* inotify descriptor, or -1 when polling */
+    int fd; /* inotify descriptor, or -1 when polling */
     uint64_t fingerprint; /* polling: the tree as last seen */
 };
 

@@ -17,7 +17,7 @@
 
 enum {
     COURSE_EXIT_OK = 0,
-    COURSE_EXIT_FAIL = 1,  /* the exercise fails, or something went wrong */
+    COURSE_EXIT_FAIL = 1, /* the exercise fails, or something went wrong */
     COURSE_EXIT_USAGE = 2, /* bad command line, unknown exercise, bad manifest */
 };
 

@@ -25,7 +25,7 @@ static const char *const required_keys[] = {"chapter", "section",    "edit",
 /* The parser's state while it reads one file. */
 struct parser {
     const char *name; /* file name for messages */
-    int line;         /* current line number, from 1 */
+    int line; /* current line number, from 1 */
     char *err;
     size_t errlen;
     struct course_manifest *m;

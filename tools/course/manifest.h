@@ -26,19 +26,19 @@
 #include <stddef.h>
 
 struct course_exercise {
-    char *id;      /* the name in [brackets], e.g. "01-writev-all" */
+    char *id; /* the name in [brackets], e.g. "01-writev-all" */
     char *chapter; /* chapter folder, e.g. "01-blocking" */
     char *section; /* anchor of the section that teaches it, e.g. "short-writes" */
-    char **edit;   /* the files the reader edits (at least one) */
+    char **edit; /* the files the reader edits (at least one) */
     size_t nedit;
-    char *suite;    /* the Check suite, e.g. "tests/01-blocking/ex_writev_all.c" */
+    char *suite; /* the Check suite, e.g. "tests/01-blocking/ex_writev_all.c" */
     int difficulty; /* 1 (warm-up) to 3 (hard) */
-    char *hint;     /* one line of help */
-    int line;       /* where the [id] line sits in the manifest, for messages */
+    char *hint; /* one line of help */
+    int line; /* where the [id] line sits in the manifest, for messages */
 
     /* Derived from the fields above. */
     char *reader_bin; /* the suite built against the reader's files */
-    char *doc;        /* chapters/<chapter>/<chapter>.md */
+    char *doc; /* chapters/<chapter>/<chapter>.md */
 };
 
 struct course_manifest {

@@ -16,7 +16,7 @@
 struct course_capture {
     char *text; /* everything the child printed, NUL-terminated */
     size_t len;
-    int status;     /* as waitpid reports it */
+    int status; /* as waitpid reports it */
     bool timed_out; /* the child ran past its time and was killed */
     bool truncated; /* it printed more than we keep; the start is kept */
 };

@@ -26,17 +26,17 @@
 
 enum course_verdict {
     COURSE_PASSED,
-    COURSE_FAILED,      /* tests ran and some failed, or the binary misbehaved */
+    COURSE_FAILED, /* tests ran and some failed, or the binary misbehaved */
     COURSE_BUILD_ERROR, /* make could not build the test binary: usually a compile error */
 };
 
 /* One line of Check's report. */
 struct course_test {
-    char kind;  /* 'P' passed, 'F' failed assertion, 'E' error: crash, timeout, exit */
+    char kind; /* 'P' passed, 'F' failed assertion, 'E' error: crash, timeout, exit */
     char *file; /* where the failing check (or the last check before a crash) is */
     int line;
-    char *tcase;   /* Check's test case, e.g. "core" */
-    char *name;    /* the test function, e.g. "writev_all_survives_short_writes" */
+    char *tcase; /* Check's test case, e.g. "core" */
+    char *name; /* the test function, e.g. "writev_all_survives_short_writes" */
     char *message; /* Check's message, e.g. "Assertion 'x == y' failed: x == 3, y == 5" */
 };
 
@@ -44,9 +44,9 @@ struct course_result {
     enum course_verdict verdict;
     char *build_log; /* make's output when the build failed */
 
-    char *output;     /* everything the test binary printed */
-    int status;       /* its waitpid status */
-    bool timed_out;   /* it ran too long and was killed */
+    char *output; /* everything the test binary printed */
+    int status; /* its waitpid status */
+    bool timed_out; /* it ran too long and was killed */
     bool has_summary; /* Check's "NN%: Checks: ..." line was seen */
     int checks, failures, errors;
     struct course_test *tests; /* in the order Check reported them */

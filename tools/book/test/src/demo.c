@@ -5,9 +5,9 @@
 // snippet demo-struct
 struct demo {
     int fd;
-//> 02
+    //> 02
     int added_in_02;
-//< 02
+    //< 02
 };
 // end snippet
 
@@ -17,12 +17,12 @@ int demo_run(struct demo *d)
     int total = 0;
     // snippet demo-loop
     for (int i = 0; i < 3; i++) {
-//> 01..02
+        //> 01..02
         total += i; /* the chapter 01 way, replaced in chapter 02 */
-//< 01
-//> 02
+        //< 01
+        //> 02
         total += 2 * i; /* the chapter 02 way */
-//< 02
+        //< 02
     }
     // end snippet
     return total + d->fd;
