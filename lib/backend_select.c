@@ -57,6 +57,10 @@ static int select_add(void *state, int fd, int events)
     struct select_state *s = state;
     if (fd >= FD_SETSIZE)
         return -ERANGE; /* FD_SET past the bitmap would corrupt memory */
+    //> 03
+    if (events & AX_EDGE)
+        return -EOPNOTSUPP; /* select only knows "ready now" */
+    //< 03
     set_interest(s, fd, events);
     if (fd > s->max_fd)
         s->max_fd = fd;
@@ -66,6 +70,10 @@ static int select_add(void *state, int fd, int events)
 static int select_modify(void *state, int fd, int old_events, int new_events)
 {
     (void)old_events;
+    //> 03
+    if (new_events & AX_EDGE)
+        return -EOPNOTSUPP;
+    //< 03
     set_interest(state, fd, new_events);
     return 0;
 }

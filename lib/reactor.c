@@ -39,6 +39,9 @@ struct ax_reactor {
 // snippet backend-table
 /* The built-in backends; the first is the default. */
 static const struct ax_backend *const backends[] = {
+    //> 03
+    &ax_backend_epoll,
+    //< 03
     &ax_backend_select,
 };
 enum { BACKEND_COUNT = sizeof backends / sizeof backends[0] };
@@ -125,8 +128,8 @@ int ax_reactor_watch(struct ax_reactor *reactor, int fd, int events, ax_io_fn fn
 {
     if (fd < 0)
         return -EBADF;
-    events &= AX_READABLE | AX_WRITABLE;
-    if (events == 0)
+    events &= ~(AX_HANGUP | AX_ERROR); /* reported, never requested */
+    if ((events & (AX_READABLE | AX_WRITABLE)) == 0)
         return ax_reactor_unwatch(reactor, fd);
     int err = grow(reactor, fd);
     if (err < 0)
@@ -200,9 +203,10 @@ int ax_reactor_run_once(struct ax_reactor *reactor, int64_t timeout_ns)
         struct watch *w = &reactor->watches[fired.fd];
         if (w->registration != fired.registration)
             continue; /* unwatched, or closed and reused, by an earlier callback */
-        int events = fired.events & w->events;
+        int wanted = w->events & (AX_READABLE | AX_WRITABLE);
+        int events = fired.events & wanted;
         if (fired.events & (AX_HANGUP | AX_ERROR))
-            events = w->events | (fired.events & (AX_HANGUP | AX_ERROR));
+            events = wanted | (fired.events & (AX_HANGUP | AX_ERROR));
         if (events == 0)
             continue; /* interest in this direction was dropped meanwhile */
         w->fn(reactor, fired.fd, events, w->data);

@@ -41,5 +41,8 @@ struct ax_backend {
 };
 
 extern const struct ax_backend ax_backend_select;
+//> 03
+extern const struct ax_backend ax_backend_epoll;
+//< 03
 
 #endif

@@ -28,6 +28,9 @@ enum ax_events {
     AX_WRITABLE = 1 << 1,
     AX_HANGUP = 1 << 2, /* reported, never requested: the peer closed */
     AX_ERROR = 1 << 3, /* reported, never requested: an error is pending */
+    //> 03
+    AX_EDGE = 1 << 4, /* requested: report readiness only when it arrives (edge-triggered) */
+    //< 03
 };
 
 struct ax_reactor;
@@ -53,6 +56,11 @@ const char *ax_reactor_backend_names(void);
  * and data, replacing what was there; events == 0 stops watching. 0 or -errno
  * (-EBADF for a negative fd; a backend's limit, such as select's FD_SETSIZE, gives
  * -ERANGE). */
+//> 03
+/* With AX_EDGE, the callback runs once each time new data or room arrives, not for
+ * as long as the fd stays ready: it must then read or write until -EAGAIN. Backends
+ * that cannot do this (select) refuse it with -EOPNOTSUPP. */
+//< 03
 int ax_reactor_watch(struct ax_reactor *reactor, int fd, int events, ax_io_fn fn, void *data);
 
 /* Stops watching fd (nothing if it was not watched). */

@@ -80,7 +80,7 @@ static void make_fixture(void)
                       "int added_by_two;\n"
                       "//< 02\n"
                       "//> 01..03\n"
-                      "int replaced_in_three;\n"
+                      "//| int replaced_in_three;\n"
                       "//< 01\n"
                       "//> 03\n"
                       "int added_by_three;\n"
@@ -172,6 +172,18 @@ START_TEST(snapshot_refuses_a_marker_that_is_never_closed)
 }
 END_TEST
 
+START_TEST(snapshot_refuses_live_code_in_a_retired_region)
+{
+    make_fixture();
+    put("lib/live.c", "//@ 01\n//> 01..02\nint still_compiled;\n//< 01\n");
+    char out[1024];
+    ck_assert_int_ne(snapshot("01-one", out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "lib/live.c") != NULL && strstr(out, "//|") != NULL,
+                  "unexpected message: %s", out);
+    remove_fixture();
+}
+END_TEST
+
 static Suite *snapshot_suite(void)
 {
     Suite *s = suite_create("snapshot");
@@ -181,6 +193,7 @@ static Suite *snapshot_suite(void)
     tcase_add_test(tc, snapshot_keeps_only_earlier_exercises_in_the_manifest);
     tcase_add_test(tc, snapshot_refuses_a_library_file_without_a_chapter);
     tcase_add_test(tc, snapshot_refuses_a_marker_that_is_never_closed);
+    tcase_add_test(tc, snapshot_refuses_live_code_in_a_retired_region);
     suite_add_tcase(s, tc);
     return s;
 }

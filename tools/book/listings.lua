@@ -35,6 +35,9 @@ local MARK_OWNER = "^%s*//@ (%d%d)%s*$"
 local MARK_OPEN = "^%s*//> (%d%d)%s*$"
 local MARK_OPEN_UNTIL = "^%s*//> (%d%d)%.%.(%d%d)%s*$"
 local MARK_CLOSE = "^%s*//< (%d%d)%s*$"
+-- Inside a `//> NN..MM` region the lines are the chapter NN..MM-1 version of the code,
+-- kept as `//| ` comments so the live tree compiles only the final version.
+local RETIRED = "^(%s*)//| ?"
 local SNIPPET_OPEN = "^%s*// snippet (%S+)%s*$"
 local SNIPPET_CLOSE = "^%s*// end snippet%s*$"
 
@@ -161,7 +164,7 @@ local function parse(path)
     end
     f.c_like = path:match("%.[ch]$") ~= nil
 
-    local regions, open = {}, {}
+    local regions, open, retired = {}, {}, {}
     for ln, line in ipairs(lines) do
         local from = line:match(MARK_OPEN)
         local ufrom, uuntil = line:match(MARK_OPEN_UNTIL)
@@ -169,11 +172,15 @@ local function parse(path)
         local sname = line:match(SNIPPET_OPEN)
         if from or ufrom then
             regions[#regions + 1] = tonumber(from or ufrom)
+            retired[#regions] = ufrom ~= nil or retired[#regions - 1]
         elseif close then
             if #regions == 0 then
                 lib.fail("%s:%d: '//< %s' closes no open '//>' marker", path, ln, close)
             end
+            retired[#regions] = nil
             regions[#regions] = nil
+        elseif retired[#regions] and line:match("%S") and not line:match(RETIRED) then
+            lib.fail("%s:%d: a line inside a '//> NN..MM' region must be retired as '//| code'", path, ln)
         elseif sname then
             if not sname:match("^[a-z0-9%-]+$") then
                 lib.fail("%s:%d: snippet name '%s' must be made of a-z, 0-9 and '-'", path, ln, sname)
@@ -213,7 +220,7 @@ L.parse = parse
 -- num: marker lines dropped, lines of later chapters hidden.
 local function visible_lines(f, num, name)
     local out = {}
-    local hidden, depth = {[0] = false}, 0
+    local hidden, retired, depth = {[0] = false}, {[0] = false}, 0
     local capturing = name == nil
     local snippet_depth = 0
     local target_depth
@@ -227,6 +234,7 @@ local function visible_lines(f, num, name)
             local until_ch = uuntil and tonumber(uuntil) or math.huge
             depth = depth + 1
             hidden[depth] = hidden[depth - 1] or num < first or num >= until_ch
+            retired[depth] = retired[depth - 1] or uuntil ~= nil
         elseif line:match(MARK_CLOSE) then
             depth = depth - 1
         elseif line:match(SNIPPET_OPEN) then
@@ -243,7 +251,7 @@ local function visible_lines(f, num, name)
             end
             snippet_depth = snippet_depth - 1
         elseif capturing and not hidden[depth] then
-            out[#out + 1] = line
+            out[#out + 1] = retired[depth] and line:gsub(RETIRED, "%1") or line
         end
     end
     return out

@@ -18,7 +18,7 @@ int demo_run(struct demo *d)
     // snippet demo-loop
     for (int i = 0; i < 3; i++) {
         //> 01..02
-        total += i; /* the chapter 01 way, replaced in chapter 02 */
+        //| total += i; /* the chapter 01 way, replaced in chapter 02 */
         //< 01
         //> 02
         total += 2 * i; /* the chapter 02 way */

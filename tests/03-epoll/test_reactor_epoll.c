@@ -1,0 +1,151 @@
+/* The reactor on the epoll backend: the conformance suite, edge and level triggering,
+ * hang-ups, and far more fds than select can watch. */
+#include "axtest.h"
+#include "conformance.h"
+#include "ax/error.h"
+#include "ax/net.h"
+#include "ax/nonblock.h"
+#include "ax/reactor.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <unistd.h>
+
+enum { ONE_S = 1000 * 1000 * 1000, TEN_MS = 10 * 1000 * 1000 };
+
+static int calls, last_events;
+
+static void count(struct ax_reactor *reactor, int fd, int events, void *data)
+{
+    (void)reactor, (void)fd, (void)data;
+    calls++;
+    last_events = events;
+}
+
+static struct ax_reactor *epoll_reactor(void)
+{
+    struct ax_reactor *reactor;
+    ck_assert_int_eq(ax_reactor_new(&reactor, "epoll"), 0);
+    calls = 0;
+    last_events = 0;
+    return reactor;
+}
+
+START_TEST(epoll_is_the_default_backend)
+{
+    unsetenv("AX_BACKEND");
+    struct ax_reactor *reactor;
+    ck_assert_int_eq(ax_reactor_new(&reactor, NULL), 0);
+    ck_assert_str_eq(ax_reactor_backend_name(reactor), "epoll");
+    ck_assert_str_eq(ax_reactor_backend_names(), "epoll select");
+    ax_reactor_free(reactor);
+}
+END_TEST
+
+START_TEST(level_triggered_reports_unread_data_on_every_wait)
+{
+    struct ax_reactor *reactor = epoll_reactor();
+    int fds[2];
+    axt_socketpair(fds);
+    ax_reactor_watch(reactor, fds[1], AX_READABLE, count, NULL);
+    ax_write_all(fds[0], "x", 1);
+    for (int i = 0; i < 3; i++) /* nobody reads: still readable, every time */
+        ck_assert_int_eq(ax_reactor_run_once(reactor, ONE_S), 1);
+    ck_assert_int_eq(calls, 3);
+    ax_reactor_free(reactor);
+}
+END_TEST
+
+START_TEST(edge_triggered_reports_each_arrival_once)
+{
+    struct ax_reactor *reactor = epoll_reactor();
+    int fds[2];
+    axt_socketpair(fds);
+    ck_assert_int_eq(ax_reactor_watch(reactor, fds[1], AX_READABLE | AX_EDGE, count, NULL), 0);
+    ax_write_all(fds[0], "x", 1);
+    ck_assert_int_eq(ax_reactor_run_once(reactor, ONE_S), 1);
+    ck_assert_int_eq(ax_reactor_run_once(reactor, TEN_MS), 0); /* unread, but no news */
+    ax_write_all(fds[0], "y", 1);
+    ck_assert_int_eq(ax_reactor_run_once(reactor, ONE_S), 1); /* new data: a new edge */
+    ck_assert_int_eq(calls, 2);
+    ck_assert_int_eq(last_events & (AX_READABLE | AX_WRITABLE), AX_READABLE);
+    ax_reactor_free(reactor);
+}
+END_TEST
+
+START_TEST(select_refuses_edge_triggering)
+{
+    struct ax_reactor *reactor;
+    ck_assert_int_eq(ax_reactor_new(&reactor, "select"), 0);
+    int fds[2];
+    axt_socketpair(fds);
+    ck_assert_int_eq(ax_reactor_watch(reactor, fds[1], AX_READABLE | AX_EDGE, count, NULL),
+                     -EOPNOTSUPP);
+    ck_assert_int_eq(ax_reactor_watching(reactor), 0);
+    ax_reactor_free(reactor);
+}
+END_TEST
+
+START_TEST(a_peer_that_hangs_up_is_reported_as_hangup)
+{
+    struct ax_reactor *reactor = epoll_reactor();
+    int fds[2];
+    axt_socketpair(fds);
+    ax_reactor_watch(reactor, fds[1], AX_WRITABLE, count, NULL);
+    ck_assert_int_eq(ax_reactor_run_once(reactor, ONE_S), 1); /* writable: fine */
+    close(fds[0]);
+    ck_assert_int_eq(ax_reactor_run_once(reactor, ONE_S), 1);
+    ck_assert_msg(last_events & AX_HANGUP, "events %#x lack AX_HANGUP", last_events);
+    ax_reactor_free(reactor);
+}
+END_TEST
+
+START_TEST(epoll_watches_thousands_of_fds_beyond_fd_setsize)
+{
+    enum { PAIRS = 2500 }; /* 5,000 fds */
+    struct rlimit limit;
+    getrlimit(RLIMIT_NOFILE, &limit);
+    if (limit.rlim_cur < 2 * PAIRS + 64) {
+        limit.rlim_cur = limit.rlim_max;
+        ck_assert_msg(limit.rlim_max >= 2 * PAIRS + 64 && setrlimit(RLIMIT_NOFILE, &limit) == 0,
+                      "this test needs %d descriptors; the hard limit is %llu", 2 * PAIRS + 64,
+                      (unsigned long long)limit.rlim_max);
+    }
+    struct ax_reactor *reactor = epoll_reactor();
+    int(*fds)[2] = calloc(PAIRS, sizeof *fds);
+    for (int i = 0; i < PAIRS; i++) {
+        axt_socketpair(fds[i]);
+        ck_assert_int_eq(ax_reactor_watch(reactor, fds[i][1], AX_READABLE, count, NULL), 0);
+    }
+    ck_assert_int_gt(fds[PAIRS - 1][1], FD_SETSIZE);
+    ax_write_all(fds[PAIRS - 1][0], "x", 1); /* the highest fd, past select's reach */
+    ax_write_all(fds[0][0], "x", 1);
+    ck_assert_int_eq(ax_reactor_run_once(reactor, ONE_S), 2);
+    for (int i = 0; i < PAIRS; i++) {
+        close(fds[i][0]);
+        ax_reactor_close(reactor, fds[i][1]);
+    }
+    free(fds);
+    ax_reactor_free(reactor);
+}
+END_TEST
+
+static Suite *epoll_suite(void)
+{
+    Suite *s = suite_create("03-reactor-epoll");
+    axt_add_backend_conformance(s, &ax_backend_epoll);
+    TCase *tc = axt_tcase("epoll");
+    tcase_add_test(tc, epoll_is_the_default_backend);
+    tcase_add_test(tc, level_triggered_reports_unread_data_on_every_wait);
+    tcase_add_test(tc, edge_triggered_reports_each_arrival_once);
+    tcase_add_test(tc, select_refuses_edge_triggering);
+    tcase_add_test(tc, a_peer_that_hangs_up_is_reported_as_hangup);
+    tcase_add_test(tc, epoll_watches_thousands_of_fds_beyond_fd_setsize);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+AXT_MAIN(epoll_suite)
