@@ -1,0 +1,78 @@
+//@ 04
+/*
+ * Tasks and the executor: the part of the runtime that decides which future to poll.
+ *
+ * A task is one top-level future plus what the executor needs to run it: a place in
+ * the run queue, its state, its result, and a reference count. Its future is stored
+ * inside the task's own allocation, made once by ax_task_alloc; the task never moves
+ * and is freed only when the last reference goes, so a pending future may safely hold
+ * pointers into itself and hand them to wakers and registrations (what Rust's Pin
+ * promises, enforced here by construction).
+ *
+ * The executor owns a FIFO run queue of tasks that were woken and a reactor for I/O.
+ * One thread runs it: tasks, wakers and the reactor are used from that thread only.
+ *
+ * References to a task: the executor holds one until the task finishes; the handle
+ * returned by ax_task_spawn is one (give it back with ax_join or ax_task_detach); each
+ * waker is one. Task states:
+ *
+ *     idle --wake--> queued --poll--> running --pending--> idle
+ *                                        |  \--woken while running--> queued
+ *                                        \--result--> done (future dropped)
+ *
+ * Waking a queued task does nothing (it is queued once); waking a running task marks
+ * it to be queued again after its poll, so a wake that arrives before the poll
+ * returns AX_PENDING is not lost; waking a done task does nothing.
+ */
+#ifndef AX_TASK_H
+#define AX_TASK_H
+
+#include "ax/future.h"
+
+#include <stddef.h>
+
+struct ax_executor;
+struct ax_reactor;
+
+/* An executor with its own reactor on the named backend (NULL: the default). */
+int ax_executor_new(struct ax_executor **out, const char *backend);
+
+/* Drops every task that has not finished (each future's drop runs once), then frees
+ * the executor. Handles still held become invalid. */
+void ax_executor_free(struct ax_executor *executor);
+
+struct ax_reactor *ax_executor_reactor(struct ax_executor *executor);
+
+/* Tasks not yet finished. */
+size_t ax_executor_tasks(const struct ax_executor *executor);
+
+/* Storage for a future of `size` bytes inside a new task (zeroed). Initialise the
+ * future there, then start it with ax_task_spawn. NULL when out of memory. */
+void *ax_task_alloc(struct ax_executor *executor, size_t size);
+
+/* Queues the task whose storage holds `future` and returns its handle. */
+struct ax_task *ax_task_spawn(struct ax_future *future);
+
+/* Gives up a handle: the task runs on, and nobody will read its result. */
+void ax_task_detach(struct ax_task *task);
+
+/* A future that waits for a task to finish, returns its result and gives the handle
+ * back; if dropped before that, it gives the handle back anyway. */
+struct ax_join {
+    struct ax_future base;
+    struct ax_task *task;
+};
+
+void ax_join_init(struct ax_join *join, struct ax_task *task);
+
+/* Runs the executor until the task finishes; returns its result and gives the handle
+ * back. -EDEADLK if every remaining task is waiting and nothing can wake them. */
+ax_result ax_block_on(struct ax_executor *executor, struct ax_task *task);
+
+/* Runs until no task is left. 0, or -EDEADLK as above, or a reactor error. */
+int ax_executor_run(struct ax_executor *executor);
+
+/* How many tasks the executor polls before it looks at I/O again. */
+#define AX_TASK_BUDGET 64
+
+#endif
