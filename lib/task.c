@@ -3,6 +3,7 @@
 #include "ax/task.h"
 #include "ax/list.h"
 #include "ax/reactor.h"
+#include "executor.h"
 
 #include <errno.h>
 #include <stdalign.h>
@@ -24,13 +25,6 @@ struct ax_task {
     alignas(max_align_t) unsigned char future[]; /* the task's future, in place */
 };
 // end snippet
-
-struct ax_executor {
-    struct ax_reactor *reactor;
-    struct ax_list run_queue; /* woken tasks, polled in the order they woke */
-    struct ax_list tasks; /* every task not yet done */
-    size_t alive;
-};
 
 static struct ax_future *future_of(struct ax_task *task)
 {
@@ -207,6 +201,7 @@ void ax_executor_free(struct ax_executor *executor)
         struct ax_task *task = ax_container_of(executor->tasks.next, struct ax_task, alive);
         finish(task, -ECANCELED);
     }
+    ax__io_free(executor);
     ax_reactor_free(executor->reactor);
     free(executor);
 }

@@ -1,0 +1,51 @@
+//@ 04
+/*
+ * Combinators: futures made of other futures, polled together by one task.
+ *
+ * Both poll their sub-futures with the same context, so any sub-future's wake
+ * brings the whole combinator (and its task) back; each poll then retries every
+ * sub-future still pending. That is O(n) per wake: fine for the handful of futures a
+ * join or select usually holds, and the reason tasks, not combinators, are the tool
+ * for thousands of concurrent jobs.
+ *
+ * The combinator owns its sub-futures from init on: it drops each exactly once, when
+ * that sub-future finishes, when it loses a select, or when the combinator itself is
+ * dropped.
+ */
+#ifndef AX_COMBINE_H
+#define AX_COMBINE_H
+
+#include "ax/future.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* All of n futures: finishes with 0 when every one has, results[i] holding the result
+ * of futures[i] in order (errors included: a join waits for all). */
+struct ax_join_all {
+    struct ax_future base;
+    struct ax_future **futures;
+    ax_result *results;
+    bool *finished;
+    size_t count;
+    size_t left;
+};
+
+/* `finished` needs room for n flags; futures, results and finished stay the caller's
+ * memory and must outlive the join. */
+void ax_join_all_init(struct ax_join_all *join, struct ax_future **futures, ax_result *results,
+                      bool *finished, size_t n);
+
+/* The first of n futures to finish: its result, with its index in `winner`. The others
+ * are dropped at once, each exactly once. */
+struct ax_select {
+    struct ax_future base;
+    struct ax_future **futures;
+    size_t count;
+    size_t winner;
+    bool decided;
+};
+
+void ax_select_init(struct ax_select *select, struct ax_future **futures, size_t n);
+
+#endif
