@@ -18,34 +18,6 @@
 /* The server waits this long for each step of the client (its request, its close). */
 enum { PATIENCE_MS = 3000, REQUEST_CAP = 8192 };
 
-/* s as a quoted C string, control characters escaped and long text cut short, so that
- * a failure message stays on one line. Up to four may appear in one message. */
-static const char *quoted(const char *s)
-{
-    static char texts[4][160];
-    static int next;
-    char *out = texts[next++ % 4];
-    size_t n = 0;
-    out[n++] = '"';
-    for (; *s != '\0' && n < sizeof texts[0] - 10; s++) {
-        if (*s == '\n')
-            n += (size_t)sprintf(out + n, "\\n");
-        else if (*s == '\r')
-            n += (size_t)sprintf(out + n, "\\r");
-        else if (*s == '\t')
-            n += (size_t)sprintf(out + n, "\\t");
-        else if ((unsigned char)*s < ' ')
-            n += (size_t)sprintf(out + n, "\\x%02x", (unsigned char)*s);
-        else
-            out[n++] = *s;
-    }
-    if (*s != '\0')
-        n += (size_t)sprintf(out + n, "...");
-    out[n++] = '"';
-    out[n] = '\0';
-    return out;
-}
-
 /*
  * A one-shot server in a thread: it accepts one connection, reads the request head,
  * sends the scripted response (whole, or a byte at a time), then either closes or,
@@ -154,7 +126,7 @@ static void assert_fails_with(const char *response, int expected)
     int rc = fetch_with(&s, response, "/", 1 << 20, &r);
     ck_assert_msg(rc == expected,
                   "for the response %s, http_get returned %d (%s), expected %d (%s)",
-                  quoted(response), rc, ax_strerror(rc), expected, ax_strerror(expected));
+                  axt_quoted(response), rc, ax_strerror(rc), expected, ax_strerror(expected));
     ck_assert_msg(ax_buf_len(&r.body) == 0, "a failed http_get left a body behind");
     ax_buf_free(&r.body);
 }
@@ -238,9 +210,9 @@ START_TEST(http_get_sends_a_get_for_the_path_with_a_host_header)
     char host[64];
     snprintf(host, sizeof host, "\r\nHost: 127.0.0.1:%u\r\n", (unsigned)s.port);
     ck_assert_msg(strncmp(s.request, "GET /some/page.html?q=1 HTTP/1.0\r\n", 34) == 0,
-                  "the request was %s", quoted(s.request));
-    ck_assert_msg(strstr(s.request, host) != NULL, "no %s in the request %s", quoted(host + 2),
-                  quoted(s.request));
+                  "the request was %s", axt_quoted(s.request));
+    ck_assert_msg(strstr(s.request, host) != NULL, "no %s in the request %s", axt_quoted(host + 2),
+                  axt_quoted(s.request));
     size_t len = strlen(s.request);
     ck_assert_msg(len >= 4 && strcmp(s.request + len - 4, "\r\n\r\n") == 0,
                   "the request head must end with an empty line");
@@ -255,7 +227,7 @@ START_TEST(http_get_asks_for_slash_when_the_url_has_no_path)
     int rc = fetch_with(&s, "HTTP/1.0 200 OK\r\n\r\n", "", 100, &r);
     ck_assert_int_eq(rc, 0);
     ck_assert_msg(strncmp(s.request, "GET / HTTP/1.0\r\n", 16) == 0, "the request was %s",
-                  quoted(s.request));
+                  axt_quoted(s.request));
     ax_buf_free(&r.body);
 }
 END_TEST
@@ -444,7 +416,7 @@ START_TEST(http_get_rejects_urls_it_cannot_fetch)
         struct http_response r;
         int rc = http_get(bad[i], 100, &r);
         ck_assert_msg(rc == -EINVAL, "http_get(%s) returned %d (%s), expected -EINVAL",
-                      quoted(bad[i]), rc, ax_strerror(rc));
+                      axt_quoted(bad[i]), rc, ax_strerror(rc));
     }
 }
 END_TEST

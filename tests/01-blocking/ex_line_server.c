@@ -19,34 +19,6 @@
  * Reading and writing in different threads means a large input cannot deadlock
  * against the replies.
  */
-/* s as a quoted C string, control characters escaped and long text cut short, so that
- * a failure message stays on one line. Up to four may appear in one message. */
-static const char *quoted(const char *s)
-{
-    static char texts[4][160];
-    static int next;
-    char *out = texts[next++ % 4];
-    size_t n = 0;
-    out[n++] = '"';
-    for (; *s != '\0' && n < sizeof texts[0] - 10; s++) {
-        if (*s == '\n')
-            n += (size_t)sprintf(out + n, "\\n");
-        else if (*s == '\r')
-            n += (size_t)sprintf(out + n, "\\r");
-        else if (*s == '\t')
-            n += (size_t)sprintf(out + n, "\\t");
-        else if ((unsigned char)*s < ' ')
-            n += (size_t)sprintf(out + n, "\\x%02x", (unsigned char)*s);
-        else
-            out[n++] = *s;
-    }
-    if (*s != '\0')
-        n += (size_t)sprintf(out + n, "...");
-    out[n++] = '"';
-    out[n] = '\0';
-    return out;
-}
-
 struct session {
     int fds[2]; /* [0] the server's end, [1] the client's */
     const char *input;
@@ -103,7 +75,7 @@ static void assert_replies(const char *input, const char *expected)
     int rc;
     char *replies = converse(input, strlen(input), 0, &rc);
     ck_assert_msg(strcmp(replies, expected) == 0, "sent %s, the replies were %s, expected %s",
-                  quoted(input), quoted(replies), quoted(expected));
+                  axt_quoted(input), axt_quoted(replies), axt_quoted(expected));
     ck_assert_msg(rc == 0, "line_server_serve returned %d (%s), expected 0", rc, strerror(-rc));
     free(replies);
 }
@@ -143,7 +115,7 @@ START_TEST(line_server_answers_lines_that_arrive_byte_by_byte)
     int rc;
     char *replies = converse(input, strlen(input), 1, &rc);
     ck_assert_msg(strcmp(replies, "slow\nAND STEADY\n") == 0, "the replies were %s, expected %s",
-                  quoted(replies), quoted("slow\nAND STEADY\n"));
+                  axt_quoted(replies), axt_quoted("slow\nAND STEADY\n"));
     ck_assert_int_eq(rc, 0);
     free(replies);
 }

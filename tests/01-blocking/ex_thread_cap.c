@@ -19,34 +19,6 @@
  * correct server answers in well under a millisecond. */
 enum { PROMPT_MS = 2000 };
 
-/* s as a quoted C string, control characters escaped and long text cut short, so that
- * a failure message stays on one line. Up to four may appear in one message. */
-static const char *quoted(const char *s)
-{
-    static char texts[4][160];
-    static int next;
-    char *out = texts[next++ % 4];
-    size_t n = 0;
-    out[n++] = '"';
-    for (; *s != '\0' && n < sizeof texts[0] - 10; s++) {
-        if (*s == '\n')
-            n += (size_t)sprintf(out + n, "\\n");
-        else if (*s == '\r')
-            n += (size_t)sprintf(out + n, "\\r");
-        else if (*s == '\t')
-            n += (size_t)sprintf(out + n, "\\t");
-        else if ((unsigned char)*s < ' ')
-            n += (size_t)sprintf(out + n, "\\x%02x", (unsigned char)*s);
-        else
-            out[n++] = *s;
-    }
-    if (*s != '\0')
-        n += (size_t)sprintf(out + n, "...");
-    out[n++] = '"';
-    out[n] = '\0';
-    return out;
-}
-
 struct server {
     int listen_fd;
     uint16_t port;
@@ -147,7 +119,7 @@ static void assert_echoes(int fd, const char *msg)
     size_t got = read_within(fd, back, len, PROMPT_MS, &eof);
     back[got] = '\0';
     ck_assert_msg(got == len && memcmp(back, msg, len) == 0, "sent %s, got %s back within %d ms%s",
-                  quoted(msg), quoted(back), PROMPT_MS,
+                  axt_quoted(msg), axt_quoted(back), PROMPT_MS,
                   eof ? " and then the connection closed" : "");
 }
 
@@ -168,7 +140,7 @@ static void assert_refused(const struct server *s, int max_clients)
     size_t n = read_within(fd, got, sizeof got - 1, PROMPT_MS, &eof);
     got[n] = '\0';
     ck_assert_msg(strcmp(got, expected) == 0, "a client over the cap got %s, expected %s",
-                  quoted(got), quoted(expected));
+                  axt_quoted(got), axt_quoted(expected));
     ck_assert_msg(eof, "a refused client's connection was not closed");
     close(fd);
 }
@@ -246,7 +218,7 @@ START_TEST(thread_cap_frees_the_slot_when_a_client_leaves)
         size_t n = read_within(fd, got, 5, PROMPT_MS, &eof);
         admitted = n == 5 && memcmp(got, "ping\n", 5) == 0;
         ck_assert_msg(admitted || (n == 5 && memcmp(got, "busy:", 5) == 0),
-                      "expected an echo or a busy line, got %s", quoted(got));
+                      "expected an echo or a busy line, got %s", axt_quoted(got));
         close(fd);
         if (!admitted)
             ax_sleep_ns(10 * AX_NS_PER_MS);

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/select.h>
 #include <unistd.h>
 
@@ -106,14 +105,7 @@ END_TEST
 START_TEST(epoll_watches_thousands_of_fds_beyond_fd_setsize)
 {
     enum { PAIRS = 2500 }; /* 5,000 fds */
-    struct rlimit limit;
-    getrlimit(RLIMIT_NOFILE, &limit);
-    if (limit.rlim_cur < 2 * PAIRS + 64) {
-        limit.rlim_cur = limit.rlim_max;
-        ck_assert_msg(limit.rlim_max >= 2 * PAIRS + 64 && setrlimit(RLIMIT_NOFILE, &limit) == 0,
-                      "this test needs %d descriptors; the hard limit is %llu", 2 * PAIRS + 64,
-                      (unsigned long long)limit.rlim_max);
-    }
+    axt_need_fds(2 * PAIRS + 64);
     struct ax_reactor *reactor = epoll_reactor();
     int(*fds)[2] = calloc(PAIRS, sizeof *fds);
     for (int i = 0; i < PAIRS; i++) {

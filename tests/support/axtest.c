@@ -3,7 +3,9 @@
 #include "axtest.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -47,4 +49,44 @@ size_t axt_read_until_eof(int fd, void *buf, size_t len)
         got += (size_t)n;
     }
     return got;
+}
+
+const char *axt_quoted(const char *s)
+{
+    static char texts[4][160];
+    static int next;
+    char *out = texts[next++ % 4];
+    size_t n = 0;
+    out[n++] = '"';
+    for (; *s != '\0' && n < sizeof texts[0] - 10; s++) {
+        if (*s == '\n')
+            n += (size_t)sprintf(out + n, "\\n");
+        else if (*s == '\r')
+            n += (size_t)sprintf(out + n, "\\r");
+        else if (*s == '\t')
+            n += (size_t)sprintf(out + n, "\\t");
+        else if ((unsigned char)*s < ' ')
+            n += (size_t)sprintf(out + n, "\\x%02x", (unsigned char)*s);
+        else
+            out[n++] = *s;
+    }
+    if (*s != '\0')
+        n += (size_t)sprintf(out + n, "...");
+    out[n++] = '"';
+    out[n] = '\0';
+    return out;
+}
+
+void axt_need_fds(unsigned long needed)
+{
+    struct rlimit limit;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &limit), 0);
+    if (limit.rlim_cur >= needed)
+        return;
+    ck_assert_msg(
+        limit.rlim_max >= needed,
+        "this test needs %lu open files; the hard limit is %llu (raise it with ulimit -Hn)", needed,
+        (unsigned long long)limit.rlim_max);
+    limit.rlim_cur = needed;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &limit), 0);
 }

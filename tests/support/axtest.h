@@ -37,4 +37,12 @@ void axt_tiny_sndbuf(int fd);
 /* Reads from fd until EOF or until len bytes arrived; returns the count. */
 size_t axt_read_until_eof(int fd, void *buf, size_t len);
 
+/* s as a quoted C string, control characters escaped and long text cut short, so a
+ * failure message stays on one line. Up to four may appear in one message. */
+const char *axt_quoted(const char *s);
+
+/* Raises the soft limit on open files to at least `needed` (up to the hard limit),
+ * or fails the test saying how many it needed. */
+void axt_need_fds(unsigned long needed);
+
 #endif
