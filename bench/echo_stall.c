@@ -27,6 +27,9 @@ struct server_kind {
 static const struct server_kind servers[] = {
     {"blocking", "echo-blocking"},
     {"threads", "echo-threads"},
+    //> 02
+    {"reactor", "echo-reactor"},
+    //< 02
 };
 
 enum { TRIALS = 5, HOLD_MS = 200 };

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,13 +50,13 @@ enum { BACKEND_COUNT = sizeof backends / sizeof backends[0] };
 
 const char *ax_reactor_backend_names(void)
 {
-    static char names[64];
-    if (names[0] == '\0')
-        for (int i = 0; i < BACKEND_COUNT; i++) {
-            strcat(names, backends[i]->name);
-            if (i + 1 < BACKEND_COUNT)
-                strcat(names, " ");
-        }
+    static char names[BACKEND_COUNT * 16]; /* a short name each, written once */
+    if (names[0] == '\0') {
+        size_t used = 0;
+        for (int i = 0; i < BACKEND_COUNT && used < sizeof names; i++)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? " " : "",
+                                     backends[i]->name);
+    }
     return names;
 }
 

@@ -2,7 +2,7 @@
 /*
  * The interface between the reactor and the kernel's readiness API.
  *
- * A backend is a table of seven small functions, and it is deliberately dumb: it
+ * A backend is a name and six small functions, and it is deliberately dumb: it
  * keeps the kernel informed of which fds the reactor wants to hear about, and it
  * turns one wait into an array of (fd, events) pairs. It never calls a callback and
  * never decides anything; dispatch lives once, in reactor.c. That is what lets

@@ -1,0 +1,558 @@
+/* The echo-reactor demo, run as a real process: many clients at once from one
+ * thread, idle and slow clients that stall nobody, output buffered per connection and
+ * bounded, clients that vanish, and a descriptor limit that does not make it spin.
+ *
+ * Each test starts build/bin/echo-reactor (found next to this suite's build tree, so an
+ * ASan build tests the ASan demo), reads its `listening on` line, and stops it with
+ * SIGTERM. Client sockets are blocking unless a test says otherwise; every wait is
+ * bounded. */
+#include "axtest.h"
+#include "ax/clock.h"
+#include "ax/error.h"
+#include "ax/net.h"
+#include "ax/nonblock.h"
+#include "ax/reactor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* How long a test waits for anything a working server does promptly. */
+enum { PROMPT_MS = 3000 };
+
+struct server {
+    pid_t pid;
+    uint16_t port;
+};
+
+/* build/tests/02-select/test_echo_reactor -> build/bin/echo-reactor */
+static void demo_path(char *path, size_t size)
+{
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    ck_assert_msg(len > 0, "cannot read /proc/self/exe");
+    self[len] = '\0';
+    char *tests_dir = dirname(dirname(self)); /* build/tests */
+    snprintf(path, size, "%s/../bin/echo-reactor", tests_dir);
+    ck_assert_msg(access(path, X_OK) == 0, "%s is missing: run `make` first", path);
+}
+
+/* Forks and execs echo-reactor with args. Its stdout (and stderr, if err_fd is not
+ * NULL) come back through pipes; nofile > 0 sets its descriptor limit. The child dies
+ * with the test process, so a failed test leaves no server behind. */
+static pid_t spawn_demo(const char *const args[], int *out_fd, int *err_fd, int nofile)
+{
+    char path[4200], limit[64];
+    demo_path(path, sizeof path);
+    char *argv[20] = {path};
+    int argc = 1;
+    if (nofile > 0) {
+        /* The shell lowers the limit: under valgrind, setrlimit here would only change
+         * valgrind's idea of it, not the limit the demo inherits. */
+        snprintf(limit, sizeof limit, "ulimit -n %d && exec \"$0\" \"$@\"", nofile);
+        argv[0] = "/bin/sh", argv[1] = "-c", argv[2] = limit, argv[3] = path;
+        argc = 4;
+    }
+    for (int i = 0; args[i] != NULL && argc < 19; i++)
+        argv[argc++] = (char *)args[i];
+
+    int out[2], err[2] = {-1, -1};
+    ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+    if (err_fd != NULL)
+        ck_assert_int_eq(pipe2(err, O_CLOEXEC), 0);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        dup2(out[1], STDOUT_FILENO);
+        if (err_fd != NULL)
+            dup2(err[1], STDERR_FILENO);
+        if (getenv("AX_LOG") == NULL)
+            setenv("AX_LOG", "error", 1); /* the expected warnings stay quiet */
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(out[1]);
+    *out_fd = out[0];
+    if (err_fd != NULL) {
+        close(err[1]);
+        *err_fd = err[0];
+    }
+    return pid;
+}
+
+/* Reads up to n bytes within ms, stopping at end of stream. Returns the count. */
+static size_t read_within(int fd, void *buf, size_t n, int ms)
+{
+    size_t got = 0;
+    uint64_t deadline = ax_now_ns() + (uint64_t)ms * AX_NS_PER_MS;
+    while (got < n) {
+        uint64_t now = ax_now_ns();
+        if (now >= deadline)
+            break;
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int ready = poll(&pfd, 1, (int)((deadline - now) / AX_NS_PER_MS) + 1);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            break;
+        ssize_t r = recv(fd, (char *)buf + got, n - got, MSG_DONTWAIT);
+        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (r < 0 && errno == ENOTSOCK)
+            r = read(fd, (char *)buf + got, n - got); /* a pipe */
+        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    return got;
+}
+
+static void start_server_with(struct server *s, const char *const args[], int nofile)
+{
+    const char *argv[16] = {"--port", "0"};
+    for (int i = 0; args != NULL && args[i] != NULL && i < 12; i++)
+        argv[2 + i] = args[i];
+    int out;
+    s->pid = spawn_demo(argv, &out, NULL, nofile);
+    char line[128] = "";
+    size_t len = 0;
+    while (len < sizeof line - 1 && memchr(line, '\n', len) == NULL &&
+           read_within(out, line + len, 1, PROMPT_MS) == 1)
+        len++;
+    line[len] = '\0';
+    close(out);
+    ck_assert_msg(sscanf(line, "listening on 127.0.0.1:%hu", &s->port) == 1,
+                  "echo-reactor's first line was '%s', expected 'listening on 127.0.0.1:PORT'",
+                  line);
+}
+
+static void start_server(struct server *s)
+{
+    start_server_with(s, NULL, 0);
+}
+
+static bool server_alive(const struct server *s)
+{
+    return waitpid(s->pid, NULL, WNOHANG) == 0;
+}
+
+static void stop_server(struct server *s)
+{
+    ck_assert_msg(server_alive(s), "echo-reactor exited during the test");
+    kill(s->pid, SIGTERM);
+    waitpid(s->pid, NULL, 0);
+}
+
+static int connect_client(const struct server *s)
+{
+    int fd = ax_connect("127.0.0.1", s->port);
+    ck_assert_msg(fd >= 0, "connect: %s", ax_strerror(fd));
+    return fd;
+}
+
+/* Sends msg and expects it back within ms; false if it did not come. */
+static bool echoes_within(int fd, const char *msg, int ms)
+{
+    size_t len = strlen(msg);
+    char back[256];
+    ck_assert_uint_lt(len, sizeof back);
+    ck_assert_int_eq(ax_write_all(fd, msg, len), 0);
+    size_t got = read_within(fd, back, len, ms);
+    return got == len && memcmp(back, msg, len) == 0;
+}
+
+static void assert_echoes(int fd, const char *msg)
+{
+    ck_assert_msg(echoes_within(fd, msg, PROMPT_MS), "'%.*s' did not come back within %d ms",
+                  (int)strcspn(msg, "\n"), msg, PROMPT_MS);
+}
+
+/* The byte at offset i of a long test stream: position-dependent, so loss, duplication
+ * and reordering all show. */
+static char stream_byte(size_t i)
+{
+    return (char)((i * 131 + (i >> 13)) & 0xff);
+}
+
+static void fill_stream(char *buf, size_t offset, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        buf[i] = stream_byte(offset + i);
+}
+
+/* Reads n bytes of the test stream from offset on, checking each one. */
+static void expect_stream(int fd, size_t offset, size_t n)
+{
+    static char buf[64 * 1024];
+    size_t done = 0;
+    while (done < n) {
+        size_t want = n - done < sizeof buf ? n - done : sizeof buf;
+        size_t got = read_within(fd, buf, want, PROMPT_MS);
+        ck_assert_msg(got > 0, "the echo stopped after %zu of %zu bytes", done, n);
+        for (size_t i = 0; i < got; i++)
+            if (buf[i] != stream_byte(offset + done + i)) /* not ck_assert: each one writes */
+                ck_abort_msg("byte %zu of the echo is wrong", offset + done + i);
+        done += got;
+    }
+}
+
+START_TEST(echo_reactor_echoes_to_many_clients_at_once)
+{
+    enum { CLIENTS = 200 };
+    struct server s;
+    start_server(&s);
+    static int fds[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++)
+        fds[i] = connect_client(&s);
+    /* Every client speaks before any listens: a one-at-a-time server stalls here. */
+    char msg[CLIENTS][32];
+    for (int i = CLIENTS - 1; i >= 0; i--) {
+        snprintf(msg[i], sizeof msg[i], "client %d\n", i);
+        ck_assert_int_eq(ax_write_all(fds[i], msg[i], strlen(msg[i])), 0);
+    }
+    for (int i = 0; i < CLIENTS; i++) {
+        char back[32] = "";
+        size_t len = strlen(msg[i]);
+        size_t got = read_within(fds[i], back, len, PROMPT_MS);
+        ck_assert_msg(got == len && memcmp(back, msg[i], len) == 0,
+                      "client %d got '%.*s' back, expected '%.*s'", i, (int)got, back, (int)len - 1,
+                      msg[i]);
+    }
+    for (int i = 0; i < CLIENTS; i++)
+        close(fds[i]);
+    stop_server(&s);
+}
+END_TEST
+
+START_TEST(echo_reactor_serves_a_client_while_another_sits_idle)
+{
+    struct server s;
+    start_server(&s);
+    int idle = connect_client(&s);
+    assert_echoes(idle, "hello, then nothing\n");
+    ck_assert_int_eq(ax_write_all(idle, "half a mess", 11), 0); /* and no more */
+    int busy = connect_client(&s);
+    assert_echoes(busy, "one\n");
+    assert_echoes(busy, "two\n");
+    char back[11];
+    ck_assert_uint_eq(read_within(idle, back, sizeof back, PROMPT_MS), sizeof back);
+    close(busy);
+    close(idle);
+    stop_server(&s);
+}
+END_TEST
+
+/* Writes `len` bytes of the test stream, then optionally half-closes. */
+struct writer {
+    int fd;
+    size_t len;
+    bool shut_down;
+    int result;
+};
+
+static void *write_stream(void *arg)
+{
+    struct writer *w = arg;
+    static char chunk[64 * 1024];
+    w->result = 0;
+    for (size_t off = 0; off < w->len && w->result == 0; off += sizeof chunk) {
+        size_t n = w->len - off < sizeof chunk ? w->len - off : sizeof chunk;
+        fill_stream(chunk, off, n);
+        w->result = ax_write_all(w->fd, chunk, n);
+    }
+    if (w->shut_down)
+        shutdown(w->fd, SHUT_WR);
+    return NULL;
+}
+
+START_TEST(echo_reactor_buffers_what_a_client_cannot_take_yet_and_sends_it_later)
+{
+    enum { LEN = 4 << 20 };
+    struct server s;
+    start_server(&s);
+    int fd = connect_client(&s);
+    struct writer w = {.fd = fd, .len = LEN};
+    pthread_t thread;
+    pthread_create(&thread, NULL, write_stream, &w);
+    ax_sleep_ns(200 * AX_NS_PER_MS); /* not reading: the server's sends come back short */
+    expect_stream(fd, 0, LEN);
+    pthread_join(thread, NULL);
+    ck_assert_int_eq(w.result, 0);
+    int other = connect_client(&s);
+    assert_echoes(other, "still serving\n");
+    close(other);
+    close(fd);
+    stop_server(&s);
+}
+END_TEST
+
+START_TEST(echo_reactor_stops_reading_from_a_client_that_never_reads)
+{
+    enum { CAP = 64 << 20, CHUNK = 64 * 1024, STUCK_MS = 500 };
+    struct server s;
+    start_server(&s);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int small = 64 * 1024; /* keep this end's own buffers out of the sum */
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons(s.port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert(connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0 || errno == EINPROGRESS);
+
+    /* Send without reading until the sends stop going anywhere. */
+    static char chunk[CHUNK];
+    size_t sent = 0;
+    while (sent < CAP) {
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        if (poll(&pfd, 1, STUCK_MS) == 0)
+            break; /* no room for STUCK_MS: the server has stopped taking it */
+        fill_stream(chunk, sent, CHUNK);
+        ssize_t n = ax_send(fd, chunk, CHUNK);
+        ck_assert_msg(n > 0 || n == -EAGAIN, "send: %s", ax_strerror((int)n));
+        if (n > 0)
+            sent += (size_t)n;
+    }
+    ck_assert_msg(sent < CAP,
+                  "the server took %d MB from a client that reads nothing: its buffering has "
+                  "no bound",
+                  CAP >> 20);
+    ck_assert_msg(server_alive(&s), "echo-reactor died");
+
+    /* Once the client reads, every byte it managed to send comes back, in order. */
+    expect_stream(fd, 0, sent);
+    close(fd);
+    stop_server(&s);
+}
+END_TEST
+
+START_TEST(echo_reactor_sends_everything_to_a_client_that_half_closed)
+{
+    enum { LEN = 1 << 20 };
+    struct server s;
+    start_server(&s);
+    int fd = connect_client(&s);
+    struct writer w = {.fd = fd, .len = LEN, .shut_down = true};
+    pthread_t thread;
+    pthread_create(&thread, NULL, write_stream, &w);
+    expect_stream(fd, 0, LEN);
+    char byte;
+    ck_assert_msg(read_within(fd, &byte, 1, PROMPT_MS) == 0,
+                  "the connection stayed open after the whole echo");
+    pthread_join(thread, NULL);
+    close(fd);
+    stop_server(&s);
+}
+END_TEST
+
+START_TEST(echo_reactor_is_not_hurt_by_a_client_that_leaves_mid_message)
+{
+    struct server s;
+    start_server(&s);
+    int staying = connect_client(&s);
+    assert_echoes(staying, "before\n");
+    for (int i = 0; i < 20; i++) {
+        int leaving = connect_client(&s);
+        static char half[200 * 1024];
+        memset(half, 'h', sizeof half);
+        ck_assert_int_eq(ax_write_all(leaving, half, sizeof half), 0); /* unread echo */
+        close(leaving);
+    }
+    assert_echoes(staying, "after\n");
+    int late = connect_client(&s);
+    assert_echoes(late, "newcomer\n");
+    close(late);
+    close(staying);
+    stop_server(&s);
+}
+END_TEST
+
+START_TEST(echo_reactor_keeps_running_after_a_client_resets)
+{
+    struct server s;
+    start_server(&s);
+    for (int i = 0; i < 10; i++) {
+        int fd = connect_client(&s);
+        assert_echoes(fd, "then reset\n");
+        ax_write_all(fd, "unanswered", 10);
+        struct linger abort_on_close = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+        close(fd); /* RST instead of FIN */
+    }
+    int fd = connect_client(&s);
+    assert_echoes(fd, "still here?\n");
+    close(fd);
+    ck_assert_msg(server_alive(&s), "echo-reactor died after a reset");
+    stop_server(&s);
+}
+END_TEST
+
+/* utime + stime of a process, in clock ticks. */
+static long cpu_ticks(pid_t pid)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *p = strrchr(text, ')'); /* the command name may hold spaces */
+    ck_assert_ptr_nonnull(p);
+    long utime, stime;
+    ck_assert_int_eq(
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime, &stime), 2);
+    return utime + stime;
+}
+
+START_TEST(echo_reactor_at_its_descriptor_limit_keeps_serving_and_does_not_spin)
+{
+    enum { MAX_CLIENTS = 40, WAIT_MS = 300, IDLE_MS = 600 };
+    struct server s;
+    start_server_with(&s, NULL, 16); /* room for about a dozen clients */
+    int fds[MAX_CLIENTS];
+    int count = 0, stalled = -1;
+    while (count < MAX_CLIENTS && stalled < 0) {
+        fds[count] = connect_client(&s); /* the kernel queues it either way */
+        if (!echoes_within(fds[count], "x\n", WAIT_MS))
+            stalled = count;
+        count++;
+    }
+    ck_assert_msg(stalled > 0, "with a limit of 16 descriptors the server %s",
+                  stalled == 0 ? "served nobody" : "never ran out");
+
+    long before = cpu_ticks(s.pid);
+    ax_sleep_ns(IDLE_MS * AX_NS_PER_MS);
+    long used_ms = (cpu_ticks(s.pid) - before) * 1000 / sysconf(_SC_CLK_TCK);
+    ck_assert_msg(used_ms < IDLE_MS / 2,
+                  "out of descriptors with nothing to do, the server used %ld ms of CPU in %d "
+                  "ms: it is retrying accept in a busy loop",
+                  used_ms, IDLE_MS);
+
+    assert_echoes(fds[0], "the first is still served\n");
+    close(fds[0]);
+    close(fds[1]);
+    char back[2];
+    ck_assert_msg(read_within(fds[stalled], back, 2, PROMPT_MS) == 2,
+                  "the waiting client was not served after two others left");
+    for (int i = 2; i < count; i++)
+        close(fds[i]);
+    stop_server(&s);
+}
+END_TEST
+
+/* Runs echo-reactor with args, expecting it to exit at once; returns its exit status
+ * and what it wrote to stderr. */
+static int run_to_exit(const char *const args[], char *err_text, size_t size)
+{
+    int out, err;
+    pid_t pid = spawn_demo(args, &out, &err, 0);
+    size_t n = read_within(err, err_text, size - 1, PROMPT_MS);
+    err_text[n] = '\0';
+    close(out);
+    close(err);
+    int status = 0;
+    uint64_t deadline = ax_now_ns() + PROMPT_MS * AX_NS_PER_MS;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (ax_now_ns() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            ck_abort_msg("echo-reactor kept running; expected it to exit");
+        }
+        ax_sleep_ns(5 * AX_NS_PER_MS);
+    }
+    ck_assert_msg(WIFEXITED(status), "echo-reactor was killed by signal %d", WTERMSIG(status));
+    return WEXITSTATUS(status);
+}
+
+START_TEST(echo_reactor_names_the_known_backends_when_given_an_unknown_one)
+{
+    char text[2048];
+    const char *const args[] = {"--backend", "no-such-backend", "--port", "0", NULL};
+    ck_assert_int_eq(run_to_exit(args, text, sizeof text), 2);
+    ck_assert_msg(strstr(text, "no-such-backend") != NULL, "stderr: %s", text);
+    char names[256];
+    snprintf(names, sizeof names, "%s", ax_reactor_backend_names());
+    for (char *name = strtok(names, " "); name != NULL; name = strtok(NULL, " "))
+        ck_assert_msg(strstr(text, name) != NULL, "'%s' not named in: %s", name, text);
+
+    setenv("AX_BACKEND", "no-such-backend", 1);
+    const char *const plain[] = {"--port", "0", NULL};
+    int status = run_to_exit(plain, text, sizeof text);
+    unsetenv("AX_BACKEND");
+    ck_assert_int_eq(status, 2);
+    ck_assert_msg(strstr(text, "AX_BACKEND") != NULL, "stderr: %s", text);
+}
+END_TEST
+
+START_TEST(echo_reactor_rejects_bad_arguments_with_usage)
+{
+    static const char *const cases[][4] = {
+        {"--port", "70000", NULL},
+        {"--port", "http", NULL},
+        {"--frobnicate", NULL},
+        {"--port", "0", "extra", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[2048];
+        ck_assert_int_eq(run_to_exit(cases[i], text, sizeof text), 2);
+        ck_assert_msg(strstr(text, "usage:") != NULL, "no usage line in: %s", text);
+    }
+}
+END_TEST
+
+START_TEST(echo_reactor_runs_on_every_built_in_backend)
+{
+    char names[256];
+    snprintf(names, sizeof names, "%s", ax_reactor_backend_names());
+    for (char *name = strtok(names, " "); name != NULL; name = strtok(NULL, " ")) {
+        struct server s;
+        const char *const args[] = {"--backend", name, NULL};
+        start_server_with(&s, args, 0);
+        int a = connect_client(&s), b = connect_client(&s);
+        assert_echoes(b, "second first\n");
+        assert_echoes(a, "first second\n");
+        close(a);
+        close(b);
+        stop_server(&s);
+    }
+}
+END_TEST
+
+static Suite *echo_reactor_suite(void)
+{
+    Suite *s = suite_create("02-echo-reactor");
+    TCase *tc = axt_tcase("echo-reactor");
+    tcase_add_test(tc, echo_reactor_echoes_to_many_clients_at_once);
+    tcase_add_test(tc, echo_reactor_serves_a_client_while_another_sits_idle);
+    tcase_add_test(tc, echo_reactor_buffers_what_a_client_cannot_take_yet_and_sends_it_later);
+    tcase_add_test(tc, echo_reactor_stops_reading_from_a_client_that_never_reads);
+    tcase_add_test(tc, echo_reactor_sends_everything_to_a_client_that_half_closed);
+    tcase_add_test(tc, echo_reactor_is_not_hurt_by_a_client_that_leaves_mid_message);
+    tcase_add_test(tc, echo_reactor_keeps_running_after_a_client_resets);
+    tcase_add_test(tc, echo_reactor_at_its_descriptor_limit_keeps_serving_and_does_not_spin);
+    tcase_add_test(tc, echo_reactor_names_the_known_backends_when_given_an_unknown_one);
+    tcase_add_test(tc, echo_reactor_rejects_bad_arguments_with_usage);
+    tcase_add_test(tc, echo_reactor_runs_on_every_built_in_backend);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+AXT_MAIN(echo_reactor_suite)
