@@ -188,6 +188,15 @@ function B.plot(block, ctx)
     local series = parse_series(a.series)
     default_labels(series)
 
+    -- only="a b": keep just these x values (a chapter showing results of its own time).
+    local only
+    if a.only then
+        only = {}
+        for word in a.only:gmatch("[^%s,]+") do
+            only[word] = true
+        end
+    end
+
     local numeric = true
     for _, s in ipairs(series) do
         local _, stars = s.pattern:gsub("%*", "")
@@ -198,7 +207,7 @@ function B.plot(block, ctx)
         s.points = {}
         for _, name in ipairs(r.order) do
             local x = name:match(lua_pattern)
-            if x then
+            if x and (only == nil or only[x]) then
                 s.points[#s.points + 1] = {x = x, y = r.values[name].value}
                 s.unit = s.unit or r.values[name].unit
                 numeric = numeric and tonumber(x) ~= nil
