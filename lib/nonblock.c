@@ -73,28 +73,34 @@ int ax_connect_finish(int fd)
 }
 // end snippet
 
+/* recv and send on sockets; read and write on anything else (pipes, eventfds). */
 ssize_t ax_recv(int fd, void *buf, size_t n)
 {
-    for (;;) {
-        ssize_t got = recv(fd, buf, n, 0);
+    for (bool socket = true;;) {
+        ssize_t got = socket ? recv(fd, buf, n, 0) : read(fd, buf, n);
         if (got >= 0)
             return got;
-        if (errno == EWOULDBLOCK)
+        if (errno == ENOTSOCK && socket)
+            socket = false;
+        else if (errno == EWOULDBLOCK)
             return -EAGAIN;
-        if (errno != EINTR)
+        else if (errno != EINTR)
             return ax__errno();
     }
 }
 
 ssize_t ax_send(int fd, const void *buf, size_t n)
 {
-    for (;;) {
-        ssize_t sent = send(fd, buf, n, MSG_NOSIGNAL);
+    /* MSG_NOSIGNAL turns SIGPIPE into -EPIPE; a pipe's writer needs SIGPIPE ignored. */
+    for (bool socket = true;;) {
+        ssize_t sent = socket ? send(fd, buf, n, MSG_NOSIGNAL) : write(fd, buf, n);
         if (sent >= 0)
             return sent;
-        if (errno == EWOULDBLOCK)
+        if (errno == ENOTSOCK && socket)
+            socket = false;
+        else if (errno == EWOULDBLOCK)
             return -EAGAIN;
-        if (errno != EINTR)
+        else if (errno != EINTR)
             return ax__errno();
     }
 }

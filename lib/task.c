@@ -233,8 +233,8 @@ static void run_ready_tasks(struct ax_executor *executor)
 static int poll_io(struct ax_executor *executor)
 {
     bool idle = ax_list_empty(&executor->run_queue);
-    if (idle && ax_reactor_watching(executor->reactor) == 0)
-        return -EDEADLK; /* every task waits, and nothing is left to wake one */
+    if (ax_reactor_watching(executor->reactor) == 0) /* no I/O to look at */
+        return idle ? -EDEADLK : 0; /* idle: every task waits, and nothing can wake one */
     int rc = ax_reactor_run_once(executor->reactor, idle ? -1 : 0);
     return rc < 0 ? rc : 0;
 }

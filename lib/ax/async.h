@@ -14,6 +14,8 @@
  *    must live across a wait goes in the future's struct.
  *  - No `switch` of your own may enclose an AX_AWAIT (its case labels would collide),
  *    and two AX_AWAITs cannot share a line.
+ *  - AX_ASYNC_END's result expression stands outside the switch: it may name the
+ *    future's fields, not a local declared inside the coroutine's body.
  *  - The awaited future lives in the struct too, is initialised right before the
  *    AX_AWAIT, and is dropped by it when it completes; the drop function calls
  *    AX_ASYNC_DROP so one abandoned mid-wait is dropped as well.

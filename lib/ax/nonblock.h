@@ -36,12 +36,13 @@ int ax_connect_start(const char *host, uint16_t port, int *fd);
  * (-ECONNREFUSED, -ETIMEDOUT, ...), read from SO_ERROR. */
 int ax_connect_finish(int fd);
 
-/* One recv: the count, 0 at end of stream, -EAGAIN when nothing is there yet, or
- * -errno. */
+/* One recv (a read, for a pipe or other non-socket): the count, 0 at end of stream,
+ * -EAGAIN when nothing is there yet, or -errno. */
 ssize_t ax_recv(int fd, void *buf, size_t n);
 
-/* One send: the count (perhaps short), -EAGAIN when the send buffer is full, or
- * -errno (-EPIPE when the peer has gone; never SIGPIPE). */
+/* One send (a write, for a non-socket): the count (perhaps short), -EAGAIN when the
+ * buffer is full, or -errno (-EPIPE when the peer has gone; never SIGPIPE from a
+ * socket). */
 ssize_t ax_send(int fd, const void *buf, size_t n);
 
 /* Sends as much of `out` as the socket takes now and consumes what was sent. 0 when

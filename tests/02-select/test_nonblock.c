@@ -194,6 +194,21 @@ START_TEST(flush_keeps_what_the_socket_refused_and_finishes_when_writable)
 }
 END_TEST
 
+START_TEST(recv_and_send_work_on_pipes_too)
+{
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_NONBLOCK), 0);
+    char byte;
+    ck_assert_int_eq(ax_recv(p[0], &byte, 1), -EAGAIN);
+    ck_assert_int_eq(send_when_ready(p[1], "y", 1), 1);
+    ck_assert_int_eq(recv_when_ready(p[0], &byte, 1), 1);
+    ck_assert_int_eq(byte, 'y');
+    close(p[1]);
+    ck_assert_int_eq(recv_when_ready(p[0], &byte, 1), 0);
+    close(p[0]);
+}
+END_TEST
+
 static Suite *nonblock_suite(void)
 {
     Suite *s = suite_create("02-nonblock");
@@ -204,6 +219,7 @@ static Suite *nonblock_suite(void)
     tcase_add_test(tc, connect_start_then_finish_connects_without_blocking);
     tcase_add_test(tc, connect_to_a_closed_port_reports_econnrefused_when_it_finishes);
     tcase_add_test(tc, flush_keeps_what_the_socket_refused_and_finishes_when_writable);
+    tcase_add_test(tc, recv_and_send_work_on_pipes_too);
     suite_add_tcase(s, tc);
     return s;
 }

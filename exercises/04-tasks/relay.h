@@ -1,0 +1,62 @@
+/*
+ * Exercise 04-relay: a two-way relay, written with the coroutine macros.
+ *
+ * A relay (the heart of a TCP proxy, or of `socat`) joins two connections: whatever
+ * arrives on one is written to the other, in both directions at once, until both
+ * sides have finished. Each direction is a pump: read from one socket, write all of it
+ * to the other, repeat; when its source ends, the pump passes the end on by shutting
+ * down the writing side of its destination (the other side may still be sending, so
+ * the sockets stay open). The relay polls its two pumps side by side, in one task.
+ *
+ * Write the pump with AX_ASYNC_BEGIN, AX_AWAIT and AX_ASYNC_END (see ax/async.h for
+ * their rules), and the relay's poll by hand.
+ */
+#ifndef RELAY_H
+#define RELAY_H
+
+#include "ax/async.h"
+#include "ax/future.h"
+#include "ax/io.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { PUMP_BUF = 16 * 1024 };
+
+/* One direction, from -> to. Finishes with the number of bytes it copied once `from`
+ * has ended and `to` has been shut down for writing; or with the error a read or a
+ * write returned (it then shuts down nothing). */
+struct pump {
+    struct ax_future base;
+    struct ax_coroutine co;
+    int from, to;
+    ax_result rc;
+    int64_t total;
+    union { /* one I/O future at a time */
+        struct ax_read_future read;
+        struct ax_write_future write;
+    } io;
+    char buf[PUMP_BUF];
+};
+
+void pump_init(struct pump *p, int from, int to);
+
+/*
+ * Both directions between the non-blocking sockets a and b (the caller's: the relay
+ * neither closes them nor changes their flags). Finishes with the total number of bytes
+ * relayed both ways once both pumps have finished. If either pump fails, the relay
+ * drops the other one at once (taking its interest in the sockets back) and finishes
+ * with that error. Dropped early, it drops the pumps still running.
+ */
+struct relay {
+    struct ax_future base;
+    struct pump pumps[2]; /* [0]: a -> b, [1]: b -> a */
+    bool done[2]; /* pumps[i] has finished and been dropped */
+    int first; /* the pump the next poll starts with: they take turns going first */
+    int64_t total;
+    bool decided;
+};
+
+void relay_init(struct relay *r, int a, int b);
+
+#endif
