@@ -21,8 +21,15 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
-static const int idle_counts[] = {10, 100, 500, 1000};
-enum { MAX_IDLE = 1000, BATCHES = 7, BATCH_NS = 20 * 1000 * 1000 };
+//> 02..03
+//| static const int idle_counts[] = {10, 100, 500, 1000};
+//| enum { MAX_IDLE = 1000, BATCHES = 7, BATCH_NS = 20 * 1000 * 1000 };
+//< 02
+//> 03
+/* Chapter 03 goes on to C10K: epoll is measured up to 10,000 idle descriptors. */
+static const int idle_counts[] = {10, 100, 500, 1000, 2000, 5000, 10000};
+enum { MAX_IDLE = 10000, BATCHES = 7, BATCH_NS = 20 * 1000 * 1000 };
+//< 03
 
 static void count_call(struct ax_reactor *reactor, int fd, int events, void *data)
 {
@@ -108,6 +115,116 @@ static double measure(const char *backend, int idle)
     return result;
 }
 
+//> 03
+/*
+ * reactor.syscalls_per_batch: how many calls into the kernel's readiness API one batch
+ * of ready fds costs. A wrapper backend counts every call the reactor makes to epoll's
+ * wait, add, modify and del. SYSCALL_WATCHED socket pairs are watched; before each
+ * pass, one byte is written into SYSCALL_READY of them (the bench's own writes are not
+ * counted), and the pass's callbacks read it. The interest never changes, so the
+ * reactor never has to tell the kernel anything between waits:
+ *
+ *     reactor.syscalls_per_batch    epoll_wait + epoll_ctl calls per ax_reactor_run_once
+ *     reactor.events_per_batch      callbacks that one batch ran
+ */
+enum { SYSCALL_WATCHED = 1000, SYSCALL_READY = 64, SYSCALL_PASSES = 2000 };
+
+static long waits, controls; /* calls counted by the wrapper */
+
+// snippet counting-backend
+static int counting_create(void **state)
+{
+    return ax_backend_epoll.create(state); /* the state is epoll's own */
+}
+
+static void counting_free(void *state)
+{
+    ax_backend_epoll.free(state);
+}
+
+static int counting_add(void *state, int fd, int events)
+{
+    controls++;
+    return ax_backend_epoll.add(state, fd, events);
+}
+
+static int counting_modify(void *state, int fd, int old_events, int new_events)
+{
+    controls++;
+    return ax_backend_epoll.modify(state, fd, old_events, new_events);
+}
+
+static int counting_del(void *state, int fd, int old_events)
+{
+    controls++;
+    return ax_backend_epoll.del(state, fd, old_events);
+}
+
+static int counting_wait(void *state, int64_t timeout_ns, struct ax_fired *fired, int max)
+{
+    waits++;
+    return ax_backend_epoll.wait(state, timeout_ns, fired, max);
+}
+
+/* epoll, with every call into the kernel's readiness API counted. */
+static const struct ax_backend counting_epoll = {
+    .name = "counting-epoll",
+    .create = counting_create,
+    .free = counting_free,
+    .add = counting_add,
+    .modify = counting_modify,
+    .del = counting_del,
+    .wait = counting_wait,
+};
+// end snippet
+
+static void read_byte(struct ax_reactor *reactor, int fd, int events, void *data)
+{
+    (void)reactor, (void)events;
+    char byte;
+    if (recv(fd, &byte, 1, 0) != 1)
+        bench_fail("a ready fd had no byte");
+    ++*(long *)data;
+}
+
+static void measure_syscalls(void)
+{
+    struct ax_reactor *reactor;
+    int err = ax_reactor_new_with(&reactor, &counting_epoll);
+    if (err < 0)
+        bench_fail("reactor on counting epoll: %s", ax_strerror(err));
+    static int pairs[SYSCALL_WATCHED][2];
+    long calls = 0;
+    for (int i = 0; i < SYSCALL_WATCHED; i++) {
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, pairs[i]) < 0)
+            bench_fail("socketpair: %s", ax_strerror(ax__errno()));
+        err = ax_reactor_watch(reactor, pairs[i][1], AX_READABLE, read_byte, &calls);
+        if (err < 0)
+            bench_fail("watch: %s", ax_strerror(err));
+    }
+    waits = controls = 0; /* the setup's adds are not part of a batch */
+    for (int pass = 0; pass < SYSCALL_PASSES; pass++) {
+        for (int i = 0; i < SYSCALL_READY; i++) {
+            int k = (pass * SYSCALL_READY + i * 7) % SYSCALL_WATCHED; /* spread out */
+            if (ax_write_all(pairs[k][0], "!", 1) < 0)
+                bench_fail("write: %s", ax_strerror(ax__errno()));
+        }
+        long before = calls;
+        int ran = ax_reactor_run_once(reactor, -1);
+        if (ran != SYSCALL_READY || calls - before != SYSCALL_READY)
+            bench_fail("a pass ran %d callbacks, expected %d", ran, SYSCALL_READY);
+    }
+    bench_report("reactor.syscalls_per_batch", (double)(waits + controls) / SYSCALL_PASSES,
+                 "calls");
+    bench_report("reactor.events_per_batch", (double)calls / SYSCALL_PASSES, "events");
+    ax_reactor_free(reactor);
+    for (int i = 0; i < SYSCALL_WATCHED; i++) {
+        close(pairs[i][0]);
+        close(pairs[i][1]);
+    }
+}
+//< 03
+
 int main(void)
 {
     raise_fd_limit(MAX_IDLE + 64);
@@ -123,5 +240,8 @@ int main(void)
             bench_report(name, ns, "ns");
         }
     }
+    //> 03
+    measure_syscalls();
+    //< 03
     return 0;
 }

@@ -24,6 +24,9 @@
 #include "ax/net.h"
 #include "ax/nonblock.h"
 #include "ax/reactor.h"
+//> 03
+#include "ax/reserve.h"
+//< 03
 
 #include <errno.h>
 #include <getopt.h>
@@ -47,6 +50,9 @@ struct server {
     uint64_t accept_paused_until; /* 0 while accepting */
     bool warned_paused; /* say it once per episode, not every retry */
     int fatal; /* an error that ends the server, or 0 */
+    //> 03
+    struct ax_fd_reserve reserve; /* the spare descriptor that sheds at the fd limit */
+    //< 03
 };
 
 // snippet echo-conn
@@ -115,6 +121,24 @@ static void pause_accepting(struct server *server, int err)
     server->accept_paused_until = ax_now_ns() + ACCEPT_RETRY_NS;
 }
 
+//> 03
+// snippet echo-shed
+/* Out of descriptors: rather than leave the connection queued (select or epoll would
+ * report the listener again at once), accept it with the spare slot and close it. The
+ * client sees its connection end; the server keeps serving the ones it has. 1 if a
+ * connection was shed, 0 if none was waiting, -errno if even the spare is gone. */
+static int shed_connection(struct server *server, int err)
+{
+    int shed = ax_fd_reserve_shed(&server->reserve, server->listen_fd);
+    if (shed > 0 && !server->warned_paused)
+        ax_warn("accept: %s; closing new connections until a client leaves", ax_strerror(err));
+    if (shed > 0)
+        server->warned_paused = true; /* say it once per episode */
+    return shed;
+}
+// end snippet
+//< 03
+
 static void conn_close(struct conn *c)
 {
     struct server *server = c->server;
@@ -160,6 +184,10 @@ static void conn_settle(struct conn *c)
         conn_close(c);
         return;
     }
+    //> 03
+    if (pending == 0)
+        ax_buf_free(&c->out); /* an idle client holds no buffer: most of C10K is idle */
+    //< 03
     int events = 0;
     if (!c->closing && pending < OUTPUT_BOUND)
         events |= AX_READABLE;
@@ -240,6 +268,15 @@ static void on_listener(struct ax_reactor *reactor, int fd, int events, void *da
         int client = ax_accept_nonblocking(fd, peer);
         if (client == -EAGAIN)
             return;
+        //> 03
+        if (client == -EMFILE || client == -ENFILE) {
+            int shed = shed_connection(server, client);
+            if (shed > 0)
+                continue; /* the next accept shows whether more are waiting */
+            if (shed == 0)
+                return; /* none waiting: the listener is quiet again */
+        } /* the spare is gone too: pause, as chapter 02 does */
+        //< 03
         if (accept_error_is_transient(client)) {
             pause_accepting(server, client);
             return;
@@ -290,6 +327,12 @@ int main(int argc, char **argv)
         ax_reactor_free(server.reactor);
         return 1;
     }
+    //> 03
+    err = ax_fd_reserve_init(&server.reserve); /* taken now, while there are fds to spare */
+    if (err < 0)
+        ax_warn("no spare descriptor (%s); at the fd limit, accepting pauses instead",
+                ax_strerror(err));
+    //< 03
     ax_announce_listening("127.0.0.1", port);
     ax_info("backend %s", ax_reactor_backend_name(server.reactor));
 
@@ -310,6 +353,9 @@ int main(int argc, char **argv)
         }
     }
     // end snippet
+    //> 03
+    ax_fd_reserve_free(&server.reserve);
+    //< 03
     ax_close(server.listen_fd);
     ax_reactor_free(server.reactor); /* the process ends: clients close with it */
     return 1;

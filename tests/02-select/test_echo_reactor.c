@@ -449,9 +449,30 @@ START_TEST(echo_reactor_at_its_descriptor_limit_keeps_serving_and_does_not_spin)
     assert_echoes(fds[0], "the first is still served\n");
     close(fds[0]);
     close(fds[1]);
+    //> 02..03
+    //| char back[2];
+    //| ck_assert_msg(read_within(fds[stalled], back, 2, PROMPT_MS) == 2,
+    //|               "the waiting client was not served after two others left");
+    //< 02
+    //> 03
+    /* Chapter 03 sheds the client over the limit (the spare-fd trick) instead of leaving
+     * it queued: it sees its connection closed, and a newcomer is served once two left. */
+    struct pollfd shed = {.fd = fds[stalled], .events = POLLIN};
+    ck_assert_msg(poll(&shed, 1, PROMPT_MS) == 1,
+                  "the client over the limit was neither served nor shed");
     char back[2];
-    ck_assert_msg(read_within(fds[stalled], back, 2, PROMPT_MS) == 2,
-                  "the waiting client was not served after two others left");
+    ck_assert_msg(recv(fds[stalled], back, sizeof back, MSG_DONTWAIT) <= 0,
+                  "the client over the limit got data; expected its connection closed");
+    bool served = false; /* one that comes before the server saw the leaves is shed too */
+    for (int attempt = 0; attempt < 50 && !served; attempt++) {
+        int late = connect_client(&s);
+        served = ax_write_all(late, "y\n", 2) == 0 && read_within(late, back, 2, 200) == 2;
+        close(late);
+        if (!served)
+            ax_sleep_ns(20 * AX_NS_PER_MS);
+    }
+    ck_assert_msg(served, "no newcomer was served after two clients left");
+    //< 03
     for (int i = 2; i < count; i++)
         close(fds[i]);
     stop_server(&s);
