@@ -7,6 +7,7 @@
  * SIGTERM. Client sockets are blocking unless a test says otherwise; every wait is
  * bounded. */
 #include "axtest.h"
+#include "demo.h"
 #include "ax/clock.h"
 #include "ax/error.h"
 #include "ax/net.h"
@@ -28,160 +29,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* How long a test waits for anything a working server does promptly. */
-enum { PROMPT_MS = 3000 };
+enum { PROMPT_MS = AXT_PROMPT_MS };
 
-struct server {
-    pid_t pid;
-    uint16_t port;
-};
-
-/* build/tests/02-select/test_echo_reactor -> build/bin/echo-reactor */
-static void demo_path(char *path, size_t size)
+static void start_server_with(struct axt_demo *s, const char *const args[], int nofile)
 {
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    ck_assert_msg(len > 0, "cannot read /proc/self/exe");
-    self[len] = '\0';
-    char *tests_dir = dirname(dirname(self)); /* build/tests */
-    snprintf(path, size, "%s/../bin/echo-reactor", tests_dir);
-    ck_assert_msg(access(path, X_OK) == 0, "%s is missing: run `make` first", path);
+    axt_demo_start(s, "echo-reactor", args, nofile);
 }
 
-/* Forks and execs echo-reactor with args. Its stdout (and stderr, if err_fd is not
- * NULL) come back through pipes; nofile > 0 sets its descriptor limit. The child dies
- * with the test process, so a failed test leaves no server behind. */
-static pid_t spawn_demo(const char *const args[], int *out_fd, int *err_fd, int nofile)
-{
-    char path[4200], limit[64];
-    demo_path(path, sizeof path);
-    char *argv[20] = {path};
-    int argc = 1;
-    if (nofile > 0) {
-        /* The shell lowers the limit: under valgrind, setrlimit here would only change
-         * valgrind's idea of it, not the limit the demo inherits. */
-        snprintf(limit, sizeof limit, "ulimit -n %d && exec \"$0\" \"$@\"", nofile);
-        argv[0] = "/bin/sh", argv[1] = "-c", argv[2] = limit, argv[3] = path;
-        argc = 4;
-    }
-    for (int i = 0; args[i] != NULL && argc < 19; i++)
-        argv[argc++] = (char *)args[i];
-
-    int out[2], err[2] = {-1, -1};
-    ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
-    if (err_fd != NULL)
-        ck_assert_int_eq(pipe2(err, O_CLOEXEC), 0);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        dup2(out[1], STDOUT_FILENO);
-        if (err_fd != NULL)
-            dup2(err[1], STDERR_FILENO);
-        if (getenv("AX_LOG") == NULL)
-            setenv("AX_LOG", "error", 1); /* the expected warnings stay quiet */
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(out[1]);
-    *out_fd = out[0];
-    if (err_fd != NULL) {
-        close(err[1]);
-        *err_fd = err[0];
-    }
-    return pid;
-}
-
-/* Reads up to n bytes within ms, stopping at end of stream. Returns the count. */
-static size_t read_within(int fd, void *buf, size_t n, int ms)
-{
-    size_t got = 0;
-    uint64_t deadline = ax_now_ns() + (uint64_t)ms * AX_NS_PER_MS;
-    while (got < n) {
-        uint64_t now = ax_now_ns();
-        if (now >= deadline)
-            break;
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int ready = poll(&pfd, 1, (int)((deadline - now) / AX_NS_PER_MS) + 1);
-        if (ready < 0 && errno == EINTR)
-            continue;
-        if (ready <= 0)
-            break;
-        ssize_t r = recv(fd, (char *)buf + got, n - got, MSG_DONTWAIT);
-        if (r < 0 && (errno == EAGAIN || errno == EINTR))
-            continue;
-        if (r < 0 && errno == ENOTSOCK)
-            r = read(fd, (char *)buf + got, n - got); /* a pipe */
-        if (r < 0 && (errno == EAGAIN || errno == EINTR))
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    return got;
-}
-
-static void start_server_with(struct server *s, const char *const args[], int nofile)
-{
-    const char *argv[16] = {"--port", "0"};
-    for (int i = 0; args != NULL && args[i] != NULL && i < 12; i++)
-        argv[2 + i] = args[i];
-    int out;
-    s->pid = spawn_demo(argv, &out, NULL, nofile);
-    char line[128] = "";
-    size_t len = 0;
-    while (len < sizeof line - 1 && memchr(line, '\n', len) == NULL &&
-           read_within(out, line + len, 1, PROMPT_MS) == 1)
-        len++;
-    line[len] = '\0';
-    close(out);
-    ck_assert_msg(sscanf(line, "listening on 127.0.0.1:%hu", &s->port) == 1,
-                  "echo-reactor's first line was '%s', expected 'listening on 127.0.0.1:PORT'",
-                  line);
-}
-
-static void start_server(struct server *s)
+static void start_server(struct axt_demo *s)
 {
     start_server_with(s, NULL, 0);
-}
-
-static bool server_alive(const struct server *s)
-{
-    return waitpid(s->pid, NULL, WNOHANG) == 0;
-}
-
-static void stop_server(struct server *s)
-{
-    ck_assert_msg(server_alive(s), "echo-reactor exited during the test");
-    kill(s->pid, SIGTERM);
-    waitpid(s->pid, NULL, 0);
-}
-
-static int connect_client(const struct server *s)
-{
-    int fd = ax_connect("127.0.0.1", s->port);
-    ck_assert_msg(fd >= 0, "connect: %s", ax_strerror(fd));
-    return fd;
-}
-
-/* Sends msg and expects it back within ms; false if it did not come. */
-static bool echoes_within(int fd, const char *msg, int ms)
-{
-    size_t len = strlen(msg);
-    char back[256];
-    ck_assert_uint_lt(len, sizeof back);
-    ck_assert_int_eq(ax_write_all(fd, msg, len), 0);
-    size_t got = read_within(fd, back, len, ms);
-    return got == len && memcmp(back, msg, len) == 0;
-}
-
-static void assert_echoes(int fd, const char *msg)
-{
-    ck_assert_msg(echoes_within(fd, msg, PROMPT_MS), "'%.*s' did not come back within %d ms",
-                  (int)strcspn(msg, "\n"), msg, PROMPT_MS);
 }
 
 /* The byte at offset i of a long test stream: position-dependent, so loss, duplication
@@ -204,7 +61,7 @@ static void expect_stream(int fd, size_t offset, size_t n)
     size_t done = 0;
     while (done < n) {
         size_t want = n - done < sizeof buf ? n - done : sizeof buf;
-        size_t got = read_within(fd, buf, want, PROMPT_MS);
+        size_t got = axt_read_within(fd, buf, want, PROMPT_MS);
         ck_assert_msg(got > 0, "the echo stopped after %zu of %zu bytes", done, n);
         for (size_t i = 0; i < got; i++)
             if (buf[i] != stream_byte(offset + done + i)) /* not ck_assert: each one writes */
@@ -216,11 +73,11 @@ static void expect_stream(int fd, size_t offset, size_t n)
 START_TEST(echo_reactor_echoes_to_many_clients_at_once)
 {
     enum { CLIENTS = 200 };
-    struct server s;
+    struct axt_demo s;
     start_server(&s);
     static int fds[CLIENTS];
     for (int i = 0; i < CLIENTS; i++)
-        fds[i] = connect_client(&s);
+        fds[i] = axt_demo_connect(&s);
     /* Every client speaks before any listens: a one-at-a-time server stalls here. */
     char msg[CLIENTS][32];
     for (int i = CLIENTS - 1; i >= 0; i--) {
@@ -230,32 +87,32 @@ START_TEST(echo_reactor_echoes_to_many_clients_at_once)
     for (int i = 0; i < CLIENTS; i++) {
         char back[32] = "";
         size_t len = strlen(msg[i]);
-        size_t got = read_within(fds[i], back, len, PROMPT_MS);
+        size_t got = axt_read_within(fds[i], back, len, PROMPT_MS);
         ck_assert_msg(got == len && memcmp(back, msg[i], len) == 0,
                       "client %d got '%.*s' back, expected '%.*s'", i, (int)got, back, (int)len - 1,
                       msg[i]);
     }
     for (int i = 0; i < CLIENTS; i++)
         close(fds[i]);
-    stop_server(&s);
+    axt_demo_stop(&s);
 }
 END_TEST
 
 START_TEST(echo_reactor_serves_a_client_while_another_sits_idle)
 {
-    struct server s;
+    struct axt_demo s;
     start_server(&s);
-    int idle = connect_client(&s);
-    assert_echoes(idle, "hello, then nothing\n");
+    int idle = axt_demo_connect(&s);
+    axt_assert_echoes(idle, "hello, then nothing\n");
     ck_assert_int_eq(ax_write_all(idle, "half a mess", 11), 0); /* and no more */
-    int busy = connect_client(&s);
-    assert_echoes(busy, "one\n");
-    assert_echoes(busy, "two\n");
+    int busy = axt_demo_connect(&s);
+    axt_assert_echoes(busy, "one\n");
+    axt_assert_echoes(busy, "two\n");
     char back[11];
-    ck_assert_uint_eq(read_within(idle, back, sizeof back, PROMPT_MS), sizeof back);
+    ck_assert_uint_eq(axt_read_within(idle, back, sizeof back, PROMPT_MS), sizeof back);
     close(busy);
     close(idle);
-    stop_server(&s);
+    axt_demo_stop(&s);
 }
 END_TEST
 
@@ -285,9 +142,9 @@ static void *write_stream(void *arg)
 START_TEST(echo_reactor_buffers_what_a_client_cannot_take_yet_and_sends_it_later)
 {
     enum { LEN = 4 << 20 };
-    struct server s;
+    struct axt_demo s;
     start_server(&s);
-    int fd = connect_client(&s);
+    int fd = axt_demo_connect(&s);
     struct writer w = {.fd = fd, .len = LEN};
     pthread_t thread;
     pthread_create(&thread, NULL, write_stream, &w);
@@ -295,18 +152,18 @@ START_TEST(echo_reactor_buffers_what_a_client_cannot_take_yet_and_sends_it_later
     expect_stream(fd, 0, LEN);
     pthread_join(thread, NULL);
     ck_assert_int_eq(w.result, 0);
-    int other = connect_client(&s);
-    assert_echoes(other, "still serving\n");
+    int other = axt_demo_connect(&s);
+    axt_assert_echoes(other, "still serving\n");
     close(other);
     close(fd);
-    stop_server(&s);
+    axt_demo_stop(&s);
 }
 END_TEST
 
 START_TEST(echo_reactor_stops_reading_from_a_client_that_never_reads)
 {
     enum { CAP = 64 << 20, CHUNK = 64 * 1024, STUCK_MS = 500 };
-    struct server s;
+    struct axt_demo s;
     start_server(&s);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     int small = 64 * 1024; /* keep this end's own buffers out of the sum */
@@ -334,124 +191,106 @@ START_TEST(echo_reactor_stops_reading_from_a_client_that_never_reads)
                   "the server took %d MB from a client that reads nothing: its buffering has "
                   "no bound",
                   CAP >> 20);
-    ck_assert_msg(server_alive(&s), "echo-reactor died");
+    ck_assert_msg(axt_demo_alive(&s), "echo-reactor died");
 
     /* Once the client reads, every byte it managed to send comes back, in order. */
     expect_stream(fd, 0, sent);
     close(fd);
-    stop_server(&s);
+    axt_demo_stop(&s);
 }
 END_TEST
 
 START_TEST(echo_reactor_sends_everything_to_a_client_that_half_closed)
 {
     enum { LEN = 1 << 20 };
-    struct server s;
+    struct axt_demo s;
     start_server(&s);
-    int fd = connect_client(&s);
+    int fd = axt_demo_connect(&s);
     struct writer w = {.fd = fd, .len = LEN, .shut_down = true};
     pthread_t thread;
     pthread_create(&thread, NULL, write_stream, &w);
     expect_stream(fd, 0, LEN);
     char byte;
-    ck_assert_msg(read_within(fd, &byte, 1, PROMPT_MS) == 0,
+    ck_assert_msg(axt_read_within(fd, &byte, 1, PROMPT_MS) == 0,
                   "the connection stayed open after the whole echo");
     pthread_join(thread, NULL);
     close(fd);
-    stop_server(&s);
+    axt_demo_stop(&s);
 }
 END_TEST
 
 START_TEST(echo_reactor_is_not_hurt_by_a_client_that_leaves_mid_message)
 {
-    struct server s;
+    struct axt_demo s;
     start_server(&s);
-    int staying = connect_client(&s);
-    assert_echoes(staying, "before\n");
+    int staying = axt_demo_connect(&s);
+    axt_assert_echoes(staying, "before\n");
     for (int i = 0; i < 20; i++) {
-        int leaving = connect_client(&s);
+        int leaving = axt_demo_connect(&s);
         static char half[200 * 1024];
         memset(half, 'h', sizeof half);
         ck_assert_int_eq(ax_write_all(leaving, half, sizeof half), 0); /* unread echo */
         close(leaving);
     }
-    assert_echoes(staying, "after\n");
-    int late = connect_client(&s);
-    assert_echoes(late, "newcomer\n");
+    axt_assert_echoes(staying, "after\n");
+    int late = axt_demo_connect(&s);
+    axt_assert_echoes(late, "newcomer\n");
     close(late);
     close(staying);
-    stop_server(&s);
+    axt_demo_stop(&s);
 }
 END_TEST
 
 START_TEST(echo_reactor_keeps_running_after_a_client_resets)
 {
-    struct server s;
+    struct axt_demo s;
     start_server(&s);
     for (int i = 0; i < 10; i++) {
-        int fd = connect_client(&s);
-        assert_echoes(fd, "then reset\n");
+        int fd = axt_demo_connect(&s);
+        axt_assert_echoes(fd, "then reset\n");
         ax_write_all(fd, "unanswered", 10);
         struct linger abort_on_close = {.l_onoff = 1, .l_linger = 0};
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
         close(fd); /* RST instead of FIN */
     }
-    int fd = connect_client(&s);
-    assert_echoes(fd, "still here?\n");
+    int fd = axt_demo_connect(&s);
+    axt_assert_echoes(fd, "still here?\n");
     close(fd);
-    ck_assert_msg(server_alive(&s), "echo-reactor died after a reset");
-    stop_server(&s);
+    ck_assert_msg(axt_demo_alive(&s), "echo-reactor died after a reset");
+    axt_demo_stop(&s);
 }
 END_TEST
-
-/* utime + stime of a process, in clock ticks. */
-static long cpu_ticks(pid_t pid)
-{
-    char path[64], text[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    char *p = strrchr(text, ')'); /* the command name may hold spaces */
-    ck_assert_ptr_nonnull(p);
-    long utime, stime;
-    ck_assert_int_eq(
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime, &stime), 2);
-    return utime + stime;
-}
 
 START_TEST(echo_reactor_at_its_descriptor_limit_keeps_serving_and_does_not_spin)
 {
     enum { MAX_CLIENTS = 40, WAIT_MS = 300, IDLE_MS = 600 };
-    struct server s;
+    struct axt_demo s;
     start_server_with(&s, NULL, 16); /* room for about a dozen clients */
     int fds[MAX_CLIENTS];
     int count = 0, stalled = -1;
     while (count < MAX_CLIENTS && stalled < 0) {
-        fds[count] = connect_client(&s); /* the kernel queues it either way */
-        if (!echoes_within(fds[count], "x\n", WAIT_MS))
+        fds[count] = axt_demo_connect(&s); /* the kernel queues it either way */
+        if (!axt_echoes_within(fds[count], "x\n", WAIT_MS))
             stalled = count;
         count++;
     }
     ck_assert_msg(stalled > 0, "with a limit of 16 descriptors the server %s",
                   stalled == 0 ? "served nobody" : "never ran out");
 
-    long before = cpu_ticks(s.pid);
+    long before = axt_cpu_ms(s.pid);
     ax_sleep_ns(IDLE_MS * AX_NS_PER_MS);
-    long used_ms = (cpu_ticks(s.pid) - before) * 1000 / sysconf(_SC_CLK_TCK);
+    long used_ms = axt_cpu_ms(s.pid) - before;
     ck_assert_msg(used_ms < IDLE_MS / 2,
                   "out of descriptors with nothing to do, the server used %ld ms of CPU in %d "
                   "ms: it is retrying accept in a busy loop",
                   used_ms, IDLE_MS);
 
-    assert_echoes(fds[0], "the first is still served\n");
+    axt_assert_echoes(fds[0], "the first is still served\n");
     close(fds[0]);
     close(fds[1]);
     //> 02..03
     //| char back[2];
-    //| ck_assert_msg(read_within(fds[stalled], back, 2, PROMPT_MS) == 2,
+    //| ck_assert_msg(axt_read_within(fds[stalled], back, 2, PROMPT_MS) == 2,
     //|               "the waiting client was not served after two others left");
     //< 02
     //> 03
@@ -465,8 +304,8 @@ START_TEST(echo_reactor_at_its_descriptor_limit_keeps_serving_and_does_not_spin)
                   "the client over the limit got data; expected its connection closed");
     bool served = false; /* one that comes before the server saw the leaves is shed too */
     for (int attempt = 0; attempt < 50 && !served; attempt++) {
-        int late = connect_client(&s);
-        served = ax_write_all(late, "y\n", 2) == 0 && read_within(late, back, 2, 200) == 2;
+        int late = axt_demo_connect(&s);
+        served = ax_write_all(late, "y\n", 2) == 0 && axt_read_within(late, back, 2, 200) == 2;
         close(late);
         if (!served)
             ax_sleep_ns(20 * AX_NS_PER_MS);
@@ -475,7 +314,7 @@ START_TEST(echo_reactor_at_its_descriptor_limit_keeps_serving_and_does_not_spin)
     //< 03
     for (int i = 2; i < count; i++)
         close(fds[i]);
-    stop_server(&s);
+    axt_demo_stop(&s);
 }
 END_TEST
 
@@ -484,8 +323,8 @@ END_TEST
 static int run_to_exit(const char *const args[], char *err_text, size_t size)
 {
     int out, err;
-    pid_t pid = spawn_demo(args, &out, &err, 0);
-    size_t n = read_within(err, err_text, size - 1, PROMPT_MS);
+    pid_t pid = axt_demo_spawn("echo-reactor", args, 0, &out, &err);
+    size_t n = axt_read_within(err, err_text, size - 1, PROMPT_MS);
     err_text[n] = '\0';
     close(out);
     close(err);
@@ -544,15 +383,15 @@ START_TEST(echo_reactor_runs_on_every_built_in_backend)
     char names[256];
     snprintf(names, sizeof names, "%s", ax_reactor_backend_names());
     for (char *name = strtok(names, " "); name != NULL; name = strtok(NULL, " ")) {
-        struct server s;
+        struct axt_demo s;
         const char *const args[] = {"--backend", name, NULL};
         start_server_with(&s, args, 0);
-        int a = connect_client(&s), b = connect_client(&s);
-        assert_echoes(b, "second first\n");
-        assert_echoes(a, "first second\n");
+        int a = axt_demo_connect(&s), b = axt_demo_connect(&s);
+        axt_assert_echoes(b, "second first\n");
+        axt_assert_echoes(a, "first second\n");
         close(a);
         close(b);
-        stop_server(&s);
+        axt_demo_stop(&s);
     }
 }
 END_TEST

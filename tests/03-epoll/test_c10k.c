@@ -8,6 +8,7 @@
  * echoed through before the next, so no SYN is ever dropped and every wait is
  * bounded. */
 #include "axtest.h"
+#include "demo.h"
 #include "ax/clock.h"
 #include "ax/error.h"
 #include "ax/net.h"
@@ -35,106 +36,15 @@ enum {
     PROMPT_MS = 5000, /* how long a test waits for anything a working server does */
 };
 
-struct server {
-    pid_t pid;
-    uint16_t port;
-};
-
-/* build/tests/03-epoll/test_c10k -> build/bin/echo-reactor */
-static void demo_path(char *path, size_t size)
+/* Starts echo-reactor --backend epoll --port 0 with a descriptor limit of nofile. */
+static void start_server(struct axt_demo *s, int nofile)
 {
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    ck_assert_msg(len > 0, "cannot read /proc/self/exe");
-    self[len] = '\0';
-    char *tests_dir = dirname(dirname(self)); /* build/tests */
-    snprintf(path, size, "%s/../bin/echo-reactor", tests_dir);
-    ck_assert_msg(access(path, X_OK) == 0, "%s is missing: run `make` first", path);
-}
-
-/* Reads up to n bytes within ms, stopping at end of stream or an error. The count. */
-static size_t read_within(int fd, void *buf, size_t n, int ms)
-{
-    size_t got = 0;
-    uint64_t deadline = ax_now_ns() + (uint64_t)ms * AX_NS_PER_MS;
-    while (got < n) {
-        uint64_t now = ax_now_ns();
-        if (now >= deadline)
-            break;
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int ready = poll(&pfd, 1, (int)((deadline - now) / AX_NS_PER_MS) + 1);
-        if (ready < 0 && errno == EINTR)
-            continue;
-        if (ready <= 0)
-            break;
-        ssize_t r = recv(fd, (char *)buf + got, n - got, MSG_DONTWAIT);
-        if (r < 0 && errno == ENOTSOCK)
-            r = read(fd, (char *)buf + got, n - got); /* the server's stdout pipe */
-        if (r < 0 && (errno == EAGAIN || errno == EINTR))
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    return got;
-}
-
-/* Starts echo-reactor --backend epoll --port 0 with a descriptor limit of nofile. The
- * shell sets the limit (soft and hard) before exec: under valgrind, setrlimit in this
- * process would only change valgrind's idea of it. The child dies with the test. */
-static void start_server(struct server *s, int nofile)
-{
-    char path[4200], limit[96];
-    demo_path(path, sizeof path);
-    snprintf(limit, sizeof limit,
-             "ulimit -n %d || { echo \"cannot set the fd limit to %d\" >&2; exit 126; }; "
-             "exec \"$0\" \"$@\"",
-             nofile, nofile);
-    char *argv[] = {"/bin/sh", "-c", limit, path, "--backend", "epoll", "--port", "0", NULL};
-    int out[2];
-    ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        dup2(out[1], STDOUT_FILENO);
-        if (getenv("AX_LOG") == NULL)
-            setenv("AX_LOG", "error", 1); /* the expected warnings stay quiet */
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(out[1]);
-    s->pid = pid;
-    char line[128] = "";
-    size_t len = 0;
-    while (len < sizeof line - 1 && memchr(line, '\n', len) == NULL &&
-           read_within(out[0], line + len, 1, PROMPT_MS) == 1)
-        len++;
-    line[len] = '\0';
-    close(out[0]);
-    ck_assert_msg(sscanf(line, "listening on 127.0.0.1:%hu", &s->port) == 1,
-                  "echo-reactor (fd limit %d) printed '%s', expected 'listening on "
-                  "127.0.0.1:PORT'",
-                  nofile, line);
-}
-
-static bool server_alive(const struct server *s)
-{
-    return waitpid(s->pid, NULL, WNOHANG) == 0;
-}
-
-static void stop_server(struct server *s)
-{
-    ck_assert_msg(server_alive(s), "echo-reactor exited during the test");
-    kill(s->pid, SIGTERM);
-    waitpid(s->pid, NULL, 0);
+    static const char *const epoll[] = {"--backend", "epoll", NULL};
+    axt_demo_start(s, "echo-reactor", epoll, nofile);
 }
 
 /* A blocking connection to the server, or the test fails saying which one. */
-static int connect_client(const struct server *s, int index)
+static int connect_client(const struct axt_demo *s, int index)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ck_assert_msg(fd >= 0, "socket for connection %d: %s", index, strerror(errno));
@@ -167,7 +77,7 @@ static void echo_through(const int *fds, int from, int to)
         char msg[32], back[32];
         message_for(i, msg);
         size_t len = strlen(msg);
-        size_t got = read_within(fds[i], back, len, PROMPT_MS);
+        size_t got = axt_read_within(fds[i], back, len, PROMPT_MS);
         if (got != len || memcmp(back, msg, len) != 0) /* not ck_assert: each one writes */
             ck_abort_msg("connection %d of %d got %zu of %zu bytes of its echo back", i, to, got,
                          len);
@@ -177,7 +87,7 @@ static void echo_through(const int *fds, int from, int to)
 START_TEST(echo_reactor_on_epoll_serves_ten_thousand_connections_at_once)
 {
     axt_need_fds(CONNS + SPARE_FDS); /* fails the test naming the limit it needs */
-    struct server s;
+    struct axt_demo s;
     start_server(&s, CONNS + SPARE_FDS);
     static int fds[CONNS];
     for (int from = 0; from < CONNS; from += WAVE) {
@@ -188,34 +98,16 @@ START_TEST(echo_reactor_on_epoll_serves_ten_thousand_connections_at_once)
     }
     /* All ten thousand are open at once: each is served again, in one sweep. */
     echo_through(fds, 0, CONNS);
-    ck_assert_msg(server_alive(&s), "echo-reactor died holding %d connections", CONNS);
+    ck_assert_msg(axt_demo_alive(&s), "echo-reactor died holding %d connections", CONNS);
     for (int i = 0; i < CONNS; i++)
         close(fds[i]);
 
     fds[0] = connect_client(&s, 0); /* and after they all left, a newcomer */
     echo_through(fds, 0, 1);
     close(fds[0]);
-    stop_server(&s);
+    axt_demo_stop(&s);
 }
 END_TEST
-
-/* utime + stime of a process, in clock ticks. */
-static long cpu_ticks(pid_t pid)
-{
-    char path[64], text[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    char *p = strrchr(text, ')'); /* the command name may hold spaces */
-    ck_assert_ptr_nonnull(p);
-    long utime, stime;
-    ck_assert_int_eq(
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime, &stime), 2);
-    return utime + stime;
-}
 
 /* True if the server closed fd (end of stream or reset) within ms. */
 static bool closed_within(int fd, int ms)
@@ -230,7 +122,7 @@ static bool closed_within(int fd, int ms)
 START_TEST(at_its_fd_limit_echo_reactor_sheds_new_connections_and_does_not_spin)
 {
     enum { LIMIT = 32, MAX_CLIENTS = 64, WAIT_MS = 300, IDLE_MS = 300 };
-    struct server s;
+    struct axt_demo s;
     start_server(&s, LIMIT);
     int fds[MAX_CLIENTS];
     int count = 0, over = -1;
@@ -238,7 +130,7 @@ START_TEST(at_its_fd_limit_echo_reactor_sheds_new_connections_and_does_not_spin)
         fds[count] = connect_client(&s, count); /* the kernel queues it either way */
         int err = ax_write_all(fds[count], "x\n", 2);
         char back[2];
-        if (err < 0 || read_within(fds[count], back, 2, WAIT_MS) != 2)
+        if (err < 0 || axt_read_within(fds[count], back, 2, WAIT_MS) != 2)
             over = count;
         count++;
     }
@@ -251,9 +143,9 @@ START_TEST(at_its_fd_limit_echo_reactor_sheds_new_connections_and_does_not_spin)
 
     /* One more arrives while the server is full, and then it has nothing to do. */
     int extra = connect_client(&s, count);
-    long before = cpu_ticks(s.pid);
+    long before = axt_cpu_ms(s.pid);
     ax_sleep_ns(IDLE_MS * AX_NS_PER_MS);
-    long used_ms = (cpu_ticks(s.pid) - before) * 1000 / sysconf(_SC_CLK_TCK);
+    long used_ms = axt_cpu_ms(s.pid) - before;
     ck_assert_msg(used_ms < IDLE_MS / 2,
                   "full, with a connection arriving, the server used %ld ms of CPU in %d ms: "
                   "it is retrying accept in a busy loop",
@@ -270,7 +162,7 @@ START_TEST(at_its_fd_limit_echo_reactor_sheds_new_connections_and_does_not_spin)
     for (int attempt = 0; attempt < 50 && !served; attempt++) {
         int late = connect_client(&s, count + attempt);
         char back[2];
-        served = ax_write_all(late, "y\n", 2) == 0 && read_within(late, back, 2, 200) == 2;
+        served = ax_write_all(late, "y\n", 2) == 0 && axt_read_within(late, back, 2, 200) == 2;
         close(late);
         if (!served)
             ax_sleep_ns(20 * AX_NS_PER_MS);
@@ -279,7 +171,7 @@ START_TEST(at_its_fd_limit_echo_reactor_sheds_new_connections_and_does_not_spin)
     for (int i = 0; i < count; i++)
         if (i != 1)
             close(fds[i]);
-    stop_server(&s);
+    axt_demo_stop(&s);
 }
 END_TEST
 
