@@ -50,6 +50,9 @@ function finish(   key, n, files, i, obj_solved, obj_reader, base, bin) {
     if (id in seen)
         fail("exercise '" id "' is listed twice")
     seen[id] = 1
+    if (substr(id, 1, 2) < last_chapter)
+        fail("exercise '" id "' comes after chapter " last_chapter "'s: keep the list in chapter order")
+    last_chapter = substr(id, 1, 2)
     next
 }
 
