@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -220,54 +221,48 @@ START_TEST(write_all_and_read_exact_move_a_large_message_through_short_writes)
 }
 END_TEST
 
-START_TEST(read_exact_finishes_the_message_while_signals_interrupt_it)
+/* Moves a megabyte between a paced peer thread and the call under test (the reading
+ * or the writing side) while signals keep interrupting it; checks every byte and that
+ * the signals really came. */
+static void transfer_under_signals(bool test_the_writer)
 {
     enum { LEN = 1 << 20 };
     int fds[2];
     axt_socketpair(fds);
+    if (test_the_writer)
+        axt_tiny_sndbuf(fds[0]);
     char *data = pattern(LEN), *got = malloc(LEN);
-    struct paced sender = {.fd = fds[0], .data = data, .len = LEN, .sending = 1};
-    pthread_t peer;
-    pthread_create(&peer, NULL, paced_peer, &sender);
+    struct paced peer = test_the_writer
+                            ? (struct paced){.fd = fds[1], .data = got, .len = LEN, .sending = 0}
+                            : (struct paced){.fd = fds[0], .data = data, .len = LEN, .sending = 1};
+    pthread_t thread;
+    pthread_create(&thread, NULL, paced_peer, &peer);
     interrupt_often(1);
-    int rc = ax_read_exact(fds[1], got, LEN, NULL);
+    int rc =
+        test_the_writer ? ax_write_all(fds[0], data, LEN) : ax_read_exact(fds[1], got, LEN, NULL);
     int delivered = alarms;
     interrupt_often(0);
-    pthread_join(peer, NULL);
-    ck_assert_msg(rc == 0, "read_exact: %s", ax_strerror(rc));
+    pthread_join(thread, NULL);
+    const char *call = test_the_writer ? "write_all" : "read_exact";
+    ck_assert_msg(rc == 0, "%s: %s", call, ax_strerror(rc));
     ck_assert(memcmp(data, got, LEN) == 0);
-    ck_assert_msg(delivered >= 3, "only %d signals arrived during the read: the test is void",
-                  delivered);
+    ck_assert_msg(delivered >= 3, "only %d signals arrived during the %s: the test is void",
+                  delivered, test_the_writer ? "write" : "read");
     free(data);
     free(got);
     close(fds[0]);
     close(fds[1]);
 }
+
+START_TEST(read_exact_finishes_the_message_while_signals_interrupt_it)
+{
+    transfer_under_signals(false);
+}
 END_TEST
 
 START_TEST(write_all_finishes_the_message_while_signals_interrupt_it)
 {
-    enum { LEN = 1 << 20 };
-    int fds[2];
-    axt_socketpair(fds);
-    axt_tiny_sndbuf(fds[0]);
-    char *data = pattern(LEN), *got = malloc(LEN);
-    struct paced receiver = {.fd = fds[1], .data = got, .len = LEN, .sending = 0};
-    pthread_t peer;
-    pthread_create(&peer, NULL, paced_peer, &receiver);
-    interrupt_often(1);
-    int rc = ax_write_all(fds[0], data, LEN);
-    int delivered = alarms;
-    interrupt_often(0);
-    pthread_join(peer, NULL);
-    ck_assert_msg(rc == 0, "write_all: %s", ax_strerror(rc));
-    ck_assert(memcmp(data, got, LEN) == 0);
-    ck_assert_msg(delivered >= 3, "only %d signals arrived during the write: the test is void",
-                  delivered);
-    free(data);
-    free(got);
-    close(fds[0]);
-    close(fds[1]);
+    transfer_under_signals(true);
 }
 END_TEST
 

@@ -123,6 +123,30 @@ long axt_cpu_ms(pid_t pid)
     return (utime + stime) * 1000 / sysconf(_SC_CLK_TCK);
 }
 
+int axt_fill_to_fd_limit_without_spinning(struct axt_demo *demo, int fds[], int max, int *count)
+{
+    enum { WAIT_MS = 300, IDLE_MS = 600 };
+    int stalled = -1;
+    *count = 0;
+    while (*count < max && stalled < 0) {
+        fds[*count] = axt_demo_connect(demo); /* the kernel queues it either way */
+        if (!axt_echoes_within(fds[*count], "x\n", WAIT_MS))
+            stalled = *count;
+        (*count)++;
+    }
+    ck_assert_msg(stalled > 0, "with a limit of 16 descriptors the server %s",
+                  stalled == 0 ? "served nobody" : "never ran out");
+
+    long before = axt_cpu_ms(demo->pid);
+    ax_sleep_ns(IDLE_MS * AX_NS_PER_MS);
+    long used_ms = axt_cpu_ms(demo->pid) - before;
+    ck_assert_msg(used_ms < IDLE_MS / 2,
+                  "out of descriptors with nothing to do, the server used %ld ms of CPU in %d "
+                  "ms: it is retrying accept in a busy loop",
+                  used_ms, IDLE_MS);
+    return stalled;
+}
+
 size_t axt_read_within(int fd, void *buf, size_t n, int ms)
 {
     size_t got = 0;

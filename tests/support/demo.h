@@ -46,6 +46,12 @@ int axt_demo_connect(const struct axt_demo *demo);
 /* CPU time (user + system) a process has used so far, in milliseconds. */
 long axt_cpu_ms(pid_t pid);
 
+/* For a demo started with a descriptor limit of about 16: connects clients until one
+ * is not served within 300 ms (asserting that some were, and that the limit was
+ * reached), then asserts the server burns little CPU while that client waits. The
+ * clients are fds[0..*count); returns the index of the one left waiting. */
+int axt_fill_to_fd_limit_without_spinning(struct axt_demo *demo, int fds[], int max, int *count);
+
 /* Reads up to n bytes within ms, stopping at end of stream; EINTR, EAGAIN and short
  * reads only mean "go round". Works on sockets and pipes. Returns the count. */
 size_t axt_read_within(int fd, void *buf, size_t n, int ms);
