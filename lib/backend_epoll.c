@@ -14,6 +14,11 @@
  * every wait. AX_EDGE asks for EPOLLET, where it is reported once per arrival.
  * EPOLLHUP and EPOLLERR are always reported by the kernel; they become AX_HANGUP and
  * AX_ERROR, so a hung-up socket reaches its callback instead of spinning unseen.
+ *
+ * epoll_wait counts its timeout in milliseconds, which a timer 200 µs away cannot use.
+ * A timeout that is not whole milliseconds goes to epoll_pwait2 (Linux 5.11), which
+ * takes a timespec; where the kernel lacks it (or AX_EPOLL_TIMERFD=1 asks, so the
+ * tests can take this path), a timerfd watched beside the fds ends the wait instead.
  */
 #include "ax/backend.h"
 #include "ax/error.h"
@@ -21,14 +26,21 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 struct epoll_state {
     int epfd;
     struct epoll_event *events; /* what epoll_wait fills in */
     int capacity;
+    bool use_timerfd; /* no epoll_pwait2 here: end short waits with timer_fd */
+    int timer_fd; /* -1 until a short wait needs it */
 };
 
 static int epoll_create_state(void **state)
@@ -36,6 +48,12 @@ static int epoll_create_state(void **state)
     struct epoll_state *s = calloc(1, sizeof *s);
     if (s == NULL)
         return -ENOMEM;
+    s->timer_fd = -1;
+    const char *force = getenv("AX_EPOLL_TIMERFD");
+    s->use_timerfd = force != NULL && strcmp(force, "1") == 0;
+#ifndef SYS_epoll_pwait2
+    s->use_timerfd = true; /* headers older than the call */
+#endif
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (s->epfd < 0) {
         int err = ax__errno();
@@ -50,6 +68,8 @@ static void epoll_free_state(void *state)
 {
     struct epoll_state *s = state;
     close(s->epfd);
+    if (s->timer_fd >= 0)
+        close(s->timer_fd);
     free(s->events);
     free(s);
 }
@@ -83,24 +103,77 @@ static int epoll_del(void *state, int fd, int old_events)
     return control(state, EPOLL_CTL_DEL, fd, 0);
 }
 
+/* A wait that ends when timer_fd fires, for kernels without epoll_pwait2. The timer's
+ * own event is taken out of the batch; the reactor never sees it. */
+static int wait_with_timerfd(struct epoll_state *s, int room, int64_t timeout_ns)
+{
+    if (s->timer_fd < 0) {
+        int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+        if (fd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            int err = errno;
+            if (fd >= 0)
+                close(fd);
+            errno = err;
+            return -1;
+        }
+        s->timer_fd = fd;
+    }
+    struct itimerspec when = {
+        .it_value = {.tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000}};
+    if (timerfd_settime(s->timer_fd, 0, &when, NULL) < 0)
+        return -1;
+    int n = epoll_wait(s->epfd, s->events, room, -1);
+    int kept = 0;
+    bool fired = false;
+    for (int i = 0; i < n; i++) {
+        if (s->events[i].data.fd == s->timer_fd)
+            fired = true;
+        else
+            s->events[kept++] = s->events[i];
+    }
+    uint64_t expirations;
+    if (fired && read(s->timer_fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+        return -1;
+    if (!fired) /* woken by an fd first: a stale expiry must not end a later wait */
+        timerfd_settime(s->timer_fd, 0, &(struct itimerspec){0}, NULL);
+    return n < 0 ? n : kept;
+}
+
 // snippet epoll-wait
+/* epoll_wait, with the timeout kept to the nanosecond. -1 and errno on failure. */
+static int wait_kernel(struct epoll_state *s, int room, int64_t timeout_ns)
+{
+    if (timeout_ns < 0)
+        return epoll_wait(s->epfd, s->events, room, -1);
+    if (timeout_ns % 1000000 == 0) /* whole milliseconds: the classic call will do */
+        return epoll_wait(s->epfd, s->events, room,
+                          timeout_ns / 1000000 >= INT_MAX ? INT_MAX : (int)(timeout_ns / 1000000));
+#ifdef SYS_epoll_pwait2
+    if (!s->use_timerfd) {
+        struct timespec ts = {.tv_sec = timeout_ns / 1000000000,
+                              .tv_nsec = timeout_ns % 1000000000};
+        int n = (int)syscall(SYS_epoll_pwait2, s->epfd, s->events, room, &ts, NULL, 0);
+        if (n >= 0 || errno != ENOSYS)
+            return n;
+        s->use_timerfd = true; /* an older kernel: from now on, the timerfd */
+    }
+#endif
+    return wait_with_timerfd(s, room, timeout_ns);
+}
+
 static int epoll_wait_ready(void *state, int64_t timeout_ns, struct ax_fired *fired, int max)
 {
     struct epoll_state *s = state;
     int room = max > 0 ? max : 1; /* epoll_wait wants room for at least one */
-    if (room > s->capacity) { /* one event per watched fd: a wait never truncates */
-        struct epoll_event *events = realloc(s->events, (size_t)room * sizeof *events);
+    if (room + 1 > s->capacity) { /* one event per watched fd (and the timer's): no truncation */
+        struct epoll_event *events = realloc(s->events, (size_t)(room + 1) * sizeof *events);
         if (events == NULL)
             return -ENOMEM;
         s->events = events;
-        s->capacity = room;
+        s->capacity = room + 1;
     }
-    int timeout_ms = -1;
-    if (timeout_ns >= 0) /* round up: never wake before the deadline */
-        timeout_ms =
-            timeout_ns / 1000000 >= INT_MAX ? INT_MAX : (int)((timeout_ns + 999999) / 1000000);
-
-    int n = epoll_wait(s->epfd, s->events, room, timeout_ms);
+    int n = wait_kernel(s, room + (s->timer_fd >= 0), timeout_ns);
     if (n < 0)
         return ax__errno();
     for (int i = 0; i < n && i < max; i++) { /* only the ready fds: no scan of idle ones */

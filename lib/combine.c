@@ -2,6 +2,9 @@
 /* join_all and select; see ax/combine.h. */
 #include "ax/combine.h"
 
+#include <errno.h>
+#include <stdint.h>
+
 /* ---- join all -------------------------------------------------------------------- */
 
 // snippet join-all-poll
@@ -59,11 +62,26 @@ static void drop_all_but(struct ax_select *select, size_t keep)
             ax_future_drop(select->futures[i]);
 }
 
+/* Which sub-future a fair select polls first: xorshift64, one state per thread, so a
+ * run is repeatable and threads never share it. */
+static size_t random_below(size_t n)
+{
+    static _Thread_local uint64_t state = 0x9E3779B97F4A7C15u;
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (size_t)(state % n);
+}
+
 // snippet select-poll
 static ax_result select_poll(struct ax_future *self, struct ax_context *cx)
 {
     struct ax_select *select = (struct ax_select *)self;
-    for (size_t i = 0; i < select->count; i++) {
+    if (select->decided)
+        return -EINVAL; /* polled after it finished */
+    size_t start = select->biased || select->count == 0 ? 0 : random_below(select->count);
+    for (size_t k = 0; k < select->count; k++) {
+        size_t i = (start + k) % select->count;
         ax_result result = ax_poll(select->futures[i], cx);
         if (result == AX_PENDING)
             continue;
@@ -90,4 +108,10 @@ static const struct ax_future_ops select_ops = {.poll = select_poll, .drop = sel
 void ax_select_init(struct ax_select *select, struct ax_future **futures, size_t n)
 {
     *select = (struct ax_select){.base = {&select_ops}, .futures = futures, .count = n};
+}
+
+void ax_select_init_biased(struct ax_select *select, struct ax_future **futures, size_t n)
+{
+    ax_select_init(select, futures, n);
+    select->biased = true;
 }

@@ -14,8 +14,10 @@ int ax_set_nonblocking(int fd, bool on)
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0)
         return ax__errno();
-    flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
-    return fcntl(fd, F_SETFL, flags) < 0 ? ax__errno() : 0;
+    int wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+    if (wanted == flags)
+        return 0; /* already so: spare the second call */
+    return fcntl(fd, F_SETFL, wanted) < 0 ? ax__errno() : 0;
 }
 
 int ax_accept_nonblocking(int listen_fd, char peer[AX_ADDR_STRLEN])

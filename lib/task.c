@@ -78,6 +78,18 @@ void ax_wake(struct ax_waker *waker)
     ax_waker_drop(waker);
 }
 
+// snippet coop-proceed
+int ax_coop_proceed(struct ax_context *cx)
+{
+    if (cx->budget != 0) {
+        cx->budget -= cx->budget > 0; /* -1: no limit */
+        return 1;
+    }
+    ax_waker_wake(&(struct ax_waker){.task = cx->task}); /* again, after the others */
+    return 0;
+}
+// end snippet
+
 /* ---- tasks ----------------------------------------------------------------------- */
 
 void *ax_task_alloc(struct ax_executor *executor, size_t size)
@@ -125,7 +137,8 @@ static void finish(struct ax_task *task, ax_result result)
 static void run_task(struct ax_task *task)
 {
     task->state = TASK_RUNNING;
-    struct ax_context cx = {.task = task, .executor = task->executor};
+    struct ax_context cx = {
+        .task = task, .executor = task->executor, .budget = task->executor->coop_budget};
     ax_result result = ax_poll(future_of(task), &cx);
     if (result != AX_PENDING) {
         finish(task, result);
@@ -176,20 +189,34 @@ void ax_join_init(struct ax_join *join, struct ax_task *task)
 
 /* ---- the executor ---------------------------------------------------------------- */
 
-int ax_executor_new(struct ax_executor **out, const char *backend)
+/* Builds an executor around its new reactor. */
+static int executor_new(struct ax_executor **out, struct ax_reactor *reactor)
 {
     struct ax_executor *executor = calloc(1, sizeof *executor);
-    if (executor == NULL)
+    if (executor == NULL) {
+        ax_reactor_free(reactor);
         return -ENOMEM;
-    int err = ax_reactor_new(&executor->reactor, backend);
-    if (err < 0) {
-        free(executor);
-        return err;
     }
+    executor->reactor = reactor;
     ax_list_init(&executor->run_queue);
     ax_list_init(&executor->tasks);
+    executor->coop_budget = AX_COOP_BUDGET;
     *out = executor;
     return 0;
+}
+
+int ax_executor_new(struct ax_executor **out, const char *backend)
+{
+    struct ax_reactor *reactor;
+    int err = ax_reactor_new(&reactor, backend);
+    return err < 0 ? err : executor_new(out, reactor);
+}
+
+int ax_executor_new_with(struct ax_executor **out, const struct ax_backend *backend)
+{
+    struct ax_reactor *reactor;
+    int err = ax_reactor_new_with(&reactor, backend);
+    return err < 0 ? err : executor_new(out, reactor);
 }
 
 void ax_executor_free(struct ax_executor *executor)
@@ -201,9 +228,13 @@ void ax_executor_free(struct ax_executor *executor)
         struct ax_task *task = ax_container_of(executor->tasks.next, struct ax_task, alive);
         finish(task, -ECANCELED);
     }
-    ax__io_free(executor);
     ax_reactor_free(executor->reactor);
     free(executor);
+}
+
+void ax_executor_set_coop_budget(struct ax_executor *executor, int operations)
+{
+    executor->coop_budget = operations > 0 ? operations : -1;
 }
 
 struct ax_reactor *ax_executor_reactor(struct ax_executor *executor)
@@ -220,7 +251,7 @@ size_t ax_executor_tasks(const struct ax_executor *executor)
  * that keeps waking itself cannot keep the loop from looking at I/O. */
 static void run_ready_tasks(struct ax_executor *executor)
 {
-    for (int polled = 0; polled < AX_TASK_BUDGET; polled++) {
+    for (int polled = 0; polled < AX_EVENT_INTERVAL; polled++) {
         struct ax_list *node = ax_list_pop_front(&executor->run_queue);
         if (node == NULL)
             return;
@@ -233,7 +264,10 @@ static void run_ready_tasks(struct ax_executor *executor)
 static int poll_io(struct ax_executor *executor)
 {
     bool idle = ax_list_empty(&executor->run_queue);
-    if (ax_reactor_watching(executor->reactor) == 0) /* no I/O to look at */
+    /* A source registered for good but waited on by nobody can wake nobody. */
+    size_t wakers = executor->io_waiters + (size_t)ax_reactor_watching(executor->reactor) -
+                    executor->edge_sources;
+    if (wakers == 0) /* no I/O that could wake a task */
         return idle ? -EDEADLK : 0; /* idle: every task waits, and nothing can wake one */
     int rc = ax_reactor_run_once(executor->reactor, idle ? -1 : 0);
     return rc < 0 ? rc : 0;

@@ -51,7 +51,7 @@ struct fetch {
     uint16_t port;
     const char *path;
     uint64_t *finished_at; /* the caller's: the task may be gone when it looks */
-    int fd;
+    struct ax_source *conn; /* NULL until connected */
     ax_result rc;
     int status;
     size_t got;
@@ -68,20 +68,19 @@ static ax_result fetch_poll(struct ax_future *self, struct ax_context *cx)
 {
     struct fetch *f = (struct fetch *)self;
     AX_ASYNC_BEGIN(&f->co);
-    ax_connect_future_init(&f->io.connect, "127.0.0.1", f->port);
+    ax_connect_future_init(&f->io.connect, "127.0.0.1", f->port, &f->conn);
     AX_AWAIT(&f->co, cx, &f->io.connect.base, f->rc);
     if (f->rc < 0)
         AX_ASYNC_RETURN(&f->co, f->rc);
-    f->fd = (int)f->rc;
 
     f->rc = snprintf(f->request, sizeof f->request, REQUEST_FORMAT, f->path);
-    ax_write_future_init(&f->io.write, f->fd, f->request, (size_t)f->rc);
+    ax_write_future_init(&f->io.write, f->conn, f->request, (size_t)f->rc);
     AX_AWAIT(&f->co, cx, &f->io.write.base, f->rc);
     while (f->rc >= 0) { /* HTTP/1.0: the response ends when the server closes */
         if (f->got == sizeof f->response)
             AX_ASYNC_RETURN(&f->co, -EMSGSIZE);
         size_t room = sizeof f->response - f->got; /* fine as a local: used before the await */
-        ax_read_future_init(&f->io.read, f->fd, f->response + f->got, room);
+        ax_read_future_init(&f->io.read, f->conn, f->response + f->got, room);
         AX_AWAIT(&f->co, cx, &f->io.read.base, f->rc);
         if (f->rc == 0)
             break;
@@ -101,9 +100,9 @@ static void fetch_drop(struct ax_future *self)
 {
     struct fetch *f = (struct fetch *)self;
     AX_ASYNC_DROP(&f->co);
-    if (f->fd > 0)
-        ax_close(f->fd);
-    f->fd = -1;
+    if (f->conn != NULL)
+        ax_source_close(f->conn);
+    f->conn = NULL;
 }
 // end snippet
 
@@ -116,7 +115,7 @@ static void fetch_init(struct fetch *f, uint16_t port, const char *path, uint64_
     f->port = port;
     f->path = path;
     f->finished_at = finished_at;
-    f->fd = -1;
+    f->conn = NULL;
     f->got = 0;
 }
 

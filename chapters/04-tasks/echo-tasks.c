@@ -48,7 +48,7 @@
 enum { DEFAULT_PORT = 7000, BUF_SIZE = 4096 };
 
 struct server {
-    int listen_fd;
+    struct ax_source *listener;
     int clients; /* connection tasks alive */
     struct ax_event client_left; /* set by each connection as it closes */
     bool by_hand; /* run the hand-written connection task */
@@ -62,7 +62,7 @@ struct conn {
     struct ax_coroutine co;
     int state; /* --by-hand's resume point; the macros keep theirs in co */
     struct server *server;
-    int fd;
+    struct ax_source *source; /* the client's socket, registered once */
     ax_result rc;
     char peer[AX_ADDR_STRLEN];
     union { /* one I/O future at a time */
@@ -77,7 +77,7 @@ static ax_result conn_poll(struct ax_future *self, struct ax_context *cx)
     struct conn *c = (struct conn *)self;
     AX_ASYNC_BEGIN(&c->co);
     for (;;) {
-        ax_read_future_init(&c->io.read, c->fd, c->buf, sizeof c->buf);
+        ax_read_future_init(&c->io.read, c->source, c->buf, sizeof c->buf);
         AX_AWAIT(&c->co, cx, &c->io.read.base, c->rc); /* parks until bytes arrive */
         if (c->rc == 0)
             break; /* the client closed its end */
@@ -85,7 +85,7 @@ static ax_result conn_poll(struct ax_future *self, struct ax_context *cx)
             ax_warn("read from %s: %s", c->peer, ax_strerror((int)c->rc));
             break;
         }
-        ax_write_future_init(&c->io.write, c->fd, c->buf, (size_t)c->rc);
+        ax_write_future_init(&c->io.write, c->source, c->buf, (size_t)c->rc);
         AX_AWAIT(&c->co, cx, &c->io.write.base, c->rc); /* parks while it is full */
         if (c->rc < 0) {
             ax_warn("write to %s: %s", c->peer, ax_strerror((int)c->rc));
@@ -99,8 +99,8 @@ static ax_result conn_poll(struct ax_future *self, struct ax_context *cx)
 static void conn_drop(struct ax_future *self)
 {
     struct conn *c = (struct conn *)self;
-    AX_ASYNC_DROP(&c->co); /* a pending read or write takes its interest back first */
-    ax_close(c->fd);
+    AX_ASYNC_DROP(&c->co); /* a pending read or write stops waiting first */
+    ax_source_close(c->source);
     ax_info("done with %s", c->peer);
     c->server->clients--;
     ax_event_set(&c->server->client_left);
@@ -118,7 +118,7 @@ static ax_result conn_poll_by_hand(struct ax_future *self, struct ax_context *cx
     for (;;) {
         switch ((enum conn_state)c->state) {
         case CONN_START:
-            ax_read_future_init(&c->io.read, c->fd, c->buf, sizeof c->buf);
+            ax_read_future_init(&c->io.read, c->source, c->buf, sizeof c->buf);
             c->state = CONN_READING;
             break;
         case CONN_READING:
@@ -132,7 +132,7 @@ static ax_result conn_poll_by_hand(struct ax_future *self, struct ax_context *cx
                 c->state = CONN_DONE;
                 return 0;
             }
-            ax_write_future_init(&c->io.write, c->fd, c->buf, (size_t)c->rc);
+            ax_write_future_init(&c->io.write, c->source, c->buf, (size_t)c->rc);
             c->state = CONN_WRITING;
             break;
         case CONN_WRITING:
@@ -175,15 +175,22 @@ static const struct ax_future_ops conn_by_hand_ops = {.poll = conn_poll_by_hand,
 static void start_client(struct ax_executor *executor, struct server *server, int fd,
                          const char *peer)
 {
+    struct ax_source *source;
+    int err = ax_source_open(executor, fd, &source); /* registered once, for good */
+    if (err < 0) {
+        ax_warn("cannot watch %s: %s; closing it", peer, ax_strerror(err));
+        ax_close(fd);
+        return;
+    }
     struct conn *c = ax_task_alloc(executor, sizeof *c);
     if (c == NULL) {
         ax_warn("no memory for a task for %s; closing it", peer);
-        ax_close(fd);
+        ax_source_close(source);
         return;
     }
     c->base.ops = server->by_hand ? &conn_by_hand_ops : &conn_ops;
     c->server = server;
-    c->fd = fd;
+    c->source = source;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     server->clients++;
     ax_info("serving %s", peer);
@@ -216,7 +223,7 @@ static ax_result acceptor_poll(struct ax_future *self, struct ax_context *cx)
     struct server *server = a->server; /* fine as a local: set again on every poll */
     AX_ASYNC_BEGIN(&a->co);
     for (;;) {
-        ax_accept_future_init(&a->io.accept, server->listen_fd);
+        ax_accept_future_init(&a->io.accept, server->listener);
         AX_AWAIT(&a->co, cx, &a->io.accept.base, a->rc);
         if (a->rc >= 0) {
             start_client(cx->executor, server, (int)a->rc, a->io.accept.peer);
@@ -246,12 +253,16 @@ static void acceptor_drop(struct ax_future *self)
 
 static const struct ax_future_ops acceptor_ops = {.poll = acceptor_poll, .drop = acceptor_drop};
 
-static void usage(void)
+static void usage(FILE *to, int status)
 {
-    fprintf(stderr, "usage: echo-tasks [--port N] [--by-hand]\n"
-                    "  N in 0..65535; 0 picks a free port (default 7000)\n"
-                    "  --by-hand  run the connection task written without the macros\n");
-    exit(2);
+    fprintf(to,
+            "usage: echo-tasks [--port N] [--by-hand] [--coop-budget OPS]\n"
+            "  N in 0..65535; 0 picks a free port (default 7000)\n"
+            "  --by-hand          run the connection task written without the macros\n"
+            "  --coop-budget OPS  I/O operations a task may do per poll (default %d;\n"
+            "                     0 turns the budget off, to see what it prevents)\n",
+            AX_COOP_BUDGET);
+    exit(status);
 }
 
 int main(int argc, char **argv)
@@ -259,34 +270,54 @@ int main(int argc, char **argv)
     static const struct option options[] = {
         {"port", required_argument, NULL, 'p'},
         {"by-hand", no_argument, NULL, 'h'},
+        {"coop-budget", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'H'},
         {0},
     };
     uint16_t port = DEFAULT_PORT;
-    struct server server = {.listen_fd = -1};
+    struct server server = {0};
+    long budget = AX_COOP_BUDGET;
+    char *end;
     int opt;
-    while ((opt = getopt_long(argc, argv, "p:h", options, NULL)) != -1) {
-        if (opt == 'h')
+    while ((opt = getopt_long(argc, argv, "p:hb:", options, NULL)) != -1) {
+        switch (opt) {
+        case 'p':
+            if (ax_parse_port(optarg, &port) < 0)
+                usage(stderr, 2);
+            break;
+        case 'h':
             server.by_hand = true;
-        else if (opt != 'p' || ax_parse_port(optarg, &port) < 0)
-            usage();
+            break;
+        case 'b':
+            budget = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || budget < 0 || budget > 1000000)
+                usage(stderr, 2);
+            break;
+        case 'H':
+            usage(stdout, 0);
+            break;
+        default:
+            usage(stderr, 2);
+        }
     }
     if (optind != argc)
-        usage();
+        usage(stderr, 2);
 
-    server.listen_fd = ax_listen("127.0.0.1", port, &port);
-    if (server.listen_fd < 0) {
+    int listen_fd = ax_listen("127.0.0.1", port, &port);
+    if (listen_fd < 0) {
         fprintf(stderr, "echo-tasks: listen on 127.0.0.1:%u: %s\n", (unsigned)port,
-                ax_strerror(server.listen_fd));
+                ax_strerror(listen_fd));
         return 1;
     }
-    int err = ax_set_nonblocking(server.listen_fd, true);
     struct ax_executor *executor = NULL;
+    int err = ax_executor_new(&executor, NULL);
     if (err == 0)
-        err = ax_executor_new(&executor, NULL);
+        err = ax_source_open(executor, listen_fd, &server.listener);
     if (err < 0) {
         fprintf(stderr, "echo-tasks: cannot start: %s\n", ax_strerror(err));
         return 1;
     }
+    ax_executor_set_coop_budget(executor, (int)budget);
     ax_event_init(&server.client_left);
     ax_announce_listening("127.0.0.1", port);
 
@@ -301,7 +332,7 @@ int main(int argc, char **argv)
     ax_result rc = ax_block_on(executor, ax_task_spawn(&acceptor->base)); /* forever */
     // end snippet
     ax_error("accept: %s", ax_strerror((int)rc));
+    ax_source_close(server.listener);
     ax_executor_free(executor); /* drops every connection task: each closes its socket */
-    ax_close(server.listen_fd);
     return 1;
 }

@@ -83,7 +83,7 @@ static void *metronome_run(void *arg)
 struct ticker {
     struct ax_future base;
     struct ax_coroutine co;
-    int fd;
+    struct ax_source *ticks;
     ax_result rc;
     size_t got; /* bytes of `sent` read so far: a stream may split it */
     uint64_t sent;
@@ -96,7 +96,7 @@ static ax_result ticker_poll(struct ax_future *self, struct ax_context *cx)
     struct ticker *t = (struct ticker *)self;
     AX_ASYNC_BEGIN(&t->co);
     for (;;) {
-        ax_read_future_init(&t->read, t->fd, (char *)&t->sent + t->got, sizeof t->sent - t->got);
+        ax_read_future_init(&t->read, t->ticks, (char *)&t->sent + t->got, sizeof t->sent - t->got);
         AX_AWAIT(&t->co, cx, &t->read.base, t->rc);
         if (t->rc <= 0)
             break;
@@ -141,8 +141,9 @@ struct worker {
     struct ax_future base;
     struct ax_coroutine co;
     bool on_thread;
-    int go_fd;
-    int done_fds[2]; /* the helper writes to [1], the worker awaits [0] */
+    struct ax_source *go;
+    struct ax_source *done; /* the helper writes to done_fd; the worker awaits this end */
+    int done_fd;
     uint64_t sleep_ns;
     struct helper *helper;
     ax_result rc;
@@ -154,19 +155,19 @@ static ax_result worker_poll(struct ax_future *self, struct ax_context *cx)
 {
     struct worker *w = (struct worker *)self;
     AX_ASYNC_BEGIN(&w->co);
-    ax_read_future_init(&w->read, w->go_fd, &w->byte, 1); /* wait for the cue */
+    ax_read_future_init(&w->read, w->go, &w->byte, 1); /* wait for the cue */
     AX_AWAIT(&w->co, cx, &w->read.base, w->rc);
     if (!w->on_thread) {
         ax_sleep_ns(w->sleep_ns); /* the pitfall: the thread sleeps, every task waits */
         AX_ASYNC_RETURN(&w->co, 0);
     }
     /* The fix: the sleep happens elsewhere; this task parks on a socket meanwhile. */
-    w->helper->done_fd = w->done_fds[1];
+    w->helper->done_fd = w->done_fd;
     w->helper->sleep_ns = w->sleep_ns;
     if (pthread_create(&w->helper->thread, NULL, helper_run, w->helper) != 0)
         AX_ASYNC_RETURN(&w->co, -EAGAIN);
     w->helper->started = true;
-    ax_read_future_init(&w->read, w->done_fds[0], &w->byte, 1);
+    ax_read_future_init(&w->read, w->done, &w->byte, 1);
     AX_AWAIT(&w->co, cx, &w->read.base, w->rc);
     AX_ASYNC_END(&w->co, w->rc < 0 ? w->rc : 0);
 }
@@ -188,26 +189,28 @@ static double run(bool on_thread, uint64_t sleep_ns)
     make_socketpair(ticks);
     make_socketpair(go);
     make_socketpair(done);
-    ax_set_nonblocking(ticks[0], true);
-    ax_set_nonblocking(go[0], true);
-    ax_set_nonblocking(done[0], true);
 
     struct ax_executor *executor;
     int err = ax_executor_new(&executor, NULL);
     if (err < 0)
         die("executor", err);
+    struct ax_source *sources[3];
+    int watched[] = {ticks[0], go[0], done[0]};
+    for (int i = 0; i < 3; i++)
+        if ((err = ax_source_open(executor, watched[i], &sources[i])) < 0)
+            die("source", err);
     struct ticker *t = ax_task_alloc(executor, sizeof *t);
     struct worker *w = ax_task_alloc(executor, sizeof *w);
     if (t == NULL || w == NULL)
         die("tasks", -ENOMEM);
     t->base.ops = &ticker_ops;
-    t->fd = ticks[0];
+    t->ticks = sources[0];
     struct helper helper = {0};
     w->base.ops = &worker_ops;
     w->on_thread = on_thread;
-    w->go_fd = go[0];
-    w->done_fds[0] = done[0];
-    w->done_fds[1] = done[1];
+    w->go = sources[1];
+    w->done = sources[2];
+    w->done_fd = done[1];
     w->sleep_ns = sleep_ns;
     w->helper = &helper;
     struct ax_task *ticker = ax_task_spawn(&t->base);
@@ -226,8 +229,10 @@ static double run(bool on_thread, uint64_t sleep_ns)
     pthread_join(metronome, NULL);
     if (helper.started)
         pthread_join(helper.thread, NULL);
+    for (int i = 0; i < 3; i++)
+        ax_source_close(sources[i]);
     ax_executor_free(executor);
-    int fds[] = {ticks[0], ticks[1], go[0], go[1], done[0], done[1]};
+    int fds[] = {ticks[1], go[1], done[1]};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
         close(fds[i]);
     return (double)worst_ns / (double)AX_NS_PER_MS;

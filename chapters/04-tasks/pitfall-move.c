@@ -62,11 +62,11 @@ static void greeting_drop(struct ax_future *self)
 
 static const struct ax_future_ops greeting_ops = {.poll = greeting_poll, .drop = greeting_drop};
 
-static void greeting_init(struct greeting *g, int fd)
+static void greeting_init(struct greeting *g, struct ax_source *source)
 {
     memset(g, 0, sizeof *g);
     g->base.ops = &greeting_ops;
-    ax_read_future_init(&g->read, fd, g->text, sizeof g->text - 1); /* points into g */
+    ax_read_future_init(&g->read, source, g->text, sizeof g->text - 1); /* points into g */
 }
 // end snippet
 
@@ -91,7 +91,6 @@ static void make_socketpair(int fds[2])
 {
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
         die("socketpair", -errno);
-    ax_set_nonblocking(fds[0], true);
 }
 
 static const char *yes_no(bool ok)
@@ -105,13 +104,17 @@ static void greet(bool in_place)
     int fds[2];
     make_socketpair(fds);
     struct ax_executor *executor = new_executor();
+    struct ax_source *source;
+    int err = ax_source_open(executor, fds[0], &source);
+    if (err < 0)
+        die("source", err);
     struct greeting *g = alloc_task(executor, sizeof *g);
     // snippet move-copy
     struct greeting built; /* only used by the copied case */
     if (in_place) {
-        greeting_init(g, fds[0]); /* built where it will live */
+        greeting_init(g, source); /* built where it will live */
     } else {
-        greeting_init(&built, fds[0]); /* built on the stack... */
+        greeting_init(&built, source); /* built on the stack... */
         *g = built; /* ...then copied in: g->read.buf still points at built.text */
     }
     // end snippet
@@ -127,8 +130,8 @@ static void greet(bool in_place)
            agrees ? "the task's buffer" : "the stack copy, which nobody reads again");
     if (!agrees)
         printf("   the stack copy now holds \"%.5s\"\n", built.text);
+    ax_source_close(source);
     ax_executor_free(executor);
-    close(fds[0]);
     close(fds[1]);
 }
 

@@ -21,14 +21,14 @@ static ax_result frame_read_poll(struct ax_future *self, struct ax_context *cx)
 
 static void frame_read_drop(struct ax_future *self)
 {
-    /* TODO: a read still under way must be dropped, so its interest goes with it. */
+    /* TODO: a read still under way must be dropped, so nothing waits on the source. */
     (void)self;
 }
 
 static const struct ax_future_ops frame_read_ops = {.poll = frame_read_poll,
                                                     .drop = frame_read_drop};
 
-void frame_read_init(struct frame_read *f, int fd, char *buf, size_t cap)
+void frame_read_init(struct frame_read *f, struct ax_source *source, char *buf, size_t cap)
 {
-    *f = (struct frame_read){.base = {&frame_read_ops}, .fd = fd, .buf = buf, .cap = cap};
+    *f = (struct frame_read){.base = {&frame_read_ops}, .source = source, .buf = buf, .cap = cap};
 }

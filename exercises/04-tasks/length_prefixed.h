@@ -1,6 +1,6 @@
 /*
  * Exercise 04-length-prefixed: a future, written by hand, that reads one length-prefixed
- * message from a non-blocking socket.
+ * message from a socket, through an I/O source.
  *
  * Many protocols frame their messages with a length: four bytes holding the body's
  * length as a big-endian unsigned number, then that many bytes of body. Reading one
@@ -24,7 +24,7 @@ enum frame_state { FRAME_HEADER, FRAME_BODY, FRAME_DONE };
 
 struct frame_read {
     struct ax_future base;
-    int fd; /* non-blocking; the caller's */
+    struct ax_source *source; /* the caller's */
     char *buf; /* where the body goes: the caller's, cap bytes */
     size_t cap;
     enum frame_state state;
@@ -36,7 +36,7 @@ struct frame_read {
 };
 
 /*
- * Prepares f to read one frame from fd into buf. Polled, the future finishes with:
+ * Prepares f to read one frame from source into buf. Polled, the future finishes with:
  *   the body's length (0 to cap), the body being in buf[0..length);
  *   -EMSGSIZE if the header announces more than cap bytes (the body is not read: the
  *     next byte on the socket is its first);
@@ -44,8 +44,9 @@ struct frame_read {
  *     its first byte, inside the header, inside the body);
  *   any other error a read returned (-ECONNRESET, ...).
  * It never reads past the end of its frame, so frames sent back to back are read by
- * one future each. Dropped while waiting, it takes its interest in fd back.
+ * one future each. Dropped while waiting, it drops the read it was waiting in, so
+ * nothing is left waiting on the source.
  */
-void frame_read_init(struct frame_read *f, int fd, char *buf, size_t cap);
+void frame_read_init(struct frame_read *f, struct ax_source *source, char *buf, size_t cap);
 
 #endif

@@ -11,8 +11,8 @@ static ax_result pump_poll(struct ax_future *self, struct ax_context *cx)
      * a compiler"), with two sockets: AX_ASYNC_BEGIN; read from p->from into p->buf
      * (AX_AWAIT on p->io.read), stop at 0, fail on an error; write what was read to
      * p->to (AX_AWAIT on p->io.write); add it to p->total; repeat. At the end of the
-     * stream, shutdown(p->to, SHUT_WR) and AX_ASYNC_END with the total. Everything that
-     * lives across an AX_AWAIT must be in the struct. */
+     * stream, shutdown(ax_source_fd(p->to), SHUT_WR) and AX_ASYNC_END with the total.
+     * Everything that lives across an AX_AWAIT must be in the struct. */
     (void)self;
     (void)cx;
     return -ENOSYS;
@@ -26,7 +26,7 @@ static void pump_drop(struct ax_future *self)
 
 static const struct ax_future_ops pump_ops = {.poll = pump_poll, .drop = pump_drop};
 
-void pump_init(struct pump *p, int from, int to)
+void pump_init(struct pump *p, struct ax_source *from, struct ax_source *to)
 {
     memset(p, 0, offsetof(struct pump, buf)); /* the buffer needs no clearing */
     p->base.ops = &pump_ops;
@@ -55,7 +55,7 @@ static void relay_drop(struct ax_future *self)
 
 static const struct ax_future_ops relay_ops = {.poll = relay_poll, .drop = relay_drop};
 
-void relay_init(struct relay *r, int a, int b)
+void relay_init(struct relay *r, struct ax_source *a, struct ax_source *b)
 {
     r->base.ops = &relay_ops;
     pump_init(&r->pumps[0], a, b);

@@ -29,7 +29,7 @@ enum { PUMP_BUF = 16 * 1024 };
 struct pump {
     struct ax_future base;
     struct ax_coroutine co;
-    int from, to;
+    struct ax_source *from, *to;
     ax_result rc;
     int64_t total;
     union { /* one I/O future at a time */
@@ -39,14 +39,14 @@ struct pump {
     char buf[PUMP_BUF];
 };
 
-void pump_init(struct pump *p, int from, int to);
+void pump_init(struct pump *p, struct ax_source *from, struct ax_source *to);
 
 /*
- * Both directions between the non-blocking sockets a and b (the caller's: the relay
- * neither closes them nor changes their flags). Finishes with the total number of bytes
+ * Both directions between the sockets of sources a and b (the caller's: the relay
+ * never closes them). Finishes with the total number of bytes
  * relayed both ways once both pumps have finished. If either pump fails, the relay
- * drops the other one at once (taking its interest in the sockets back) and finishes
- * with that error. Dropped early, it drops the pumps still running.
+ * drops the other one at once (so nothing of it waits on the sockets any more) and
+ * finishes with that error. Dropped early, it drops the pumps still running.
  */
 struct relay {
     struct ax_future base;
@@ -57,6 +57,6 @@ struct relay {
     bool decided;
 };
 
-void relay_init(struct relay *r, int a, int b);
+void relay_init(struct relay *r, struct ax_source *a, struct ax_source *b);
 
 #endif

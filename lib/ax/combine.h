@@ -37,15 +37,23 @@ void ax_join_all_init(struct ax_join_all *join, struct ax_future **futures, ax_r
                       bool *finished, size_t n);
 
 /* The first of n futures to finish: its result, with its index in `winner`. The others
- * are dropped at once, each exactly once. */
+ * are dropped at once, each exactly once. Polled again after it has decided, it
+ * returns -EINVAL (rule 2 of ax/future.h, checked).
+ *
+ * Each poll starts with a sub-future picked at random, so when several are ready at
+ * once none is always preferred: a select in a loop over a busy socket and a shutdown
+ * signal still sees the signal. ax_select_init_biased polls them in order, first to
+ * last, for code that means "this one first" (tokio's `biased;`). */
 struct ax_select {
     struct ax_future base;
     struct ax_future **futures;
     size_t count;
     size_t winner;
     bool decided;
+    bool biased;
 };
 
 void ax_select_init(struct ax_select *select, struct ax_future **futures, size_t n);
+void ax_select_init_biased(struct ax_select *select, struct ax_future **futures, size_t n);
 
 #endif

@@ -68,16 +68,25 @@ struct ax_waker {
     struct ax_task *task; /* NULL: an empty waker; waking or dropping it does nothing */
 };
 
-/* What a poll is given: which task is polling, and through it the executor. */
+/* What a poll is given: which task is polling, through it the executor, and how many
+ * more I/O operations this poll of the task may do (ax_coop_proceed). */
 struct ax_context {
     struct ax_task *task;
     struct ax_executor *executor;
+    int budget;
 };
 
 struct ax_waker ax_waker_clone(const struct ax_context *cx);
 void ax_waker_wake(const struct ax_waker *waker); /* wake, keep the reference */
 void ax_waker_drop(struct ax_waker *waker); /* release the reference */
 void ax_wake(struct ax_waker *waker); /* wake, then release */
+
+/* The cooperative budget. A future about to do an operation that would succeed at once
+ * asks first: true means go ahead (one operation is counted); false means the task has
+ * done its share for this poll, has been woken to run again after the other ready
+ * tasks, and the future must return AX_PENDING. Without it, a task whose socket is
+ * always ready would never return pending, and nothing else would run. */
+int ax_coop_proceed(struct ax_context *cx);
 
 /* True when `waker` would wake the task polling in cx: lets a future skip cloning a
  * waker it already holds. */

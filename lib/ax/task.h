@@ -37,6 +37,10 @@ struct ax_reactor;
 /* An executor with its own reactor on the named backend (NULL: the default). */
 int ax_executor_new(struct ax_executor **out, const char *backend);
 
+/* An executor whose reactor runs on a backend the caller provides (ax/backend.h). */
+struct ax_backend;
+int ax_executor_new_with(struct ax_executor **out, const struct ax_backend *backend);
+
 /* Drops every task that has not finished (each future's drop runs once), then frees
  * the executor. Handles still held become invalid. */
 void ax_executor_free(struct ax_executor *executor);
@@ -73,6 +77,14 @@ ax_result ax_block_on(struct ax_executor *executor, struct ax_task *task);
 int ax_executor_run(struct ax_executor *executor);
 
 /* How many tasks the executor polls before it looks at I/O again. */
-#define AX_TASK_BUDGET 64
+#define AX_EVENT_INTERVAL 64
+
+/* How many I/O operations one poll of a task may do before ax_coop_proceed makes it
+ * yield: the cooperative budget. */
+#define AX_COOP_BUDGET 128
+
+/* Sets the cooperative budget (0: no limit, which only a measurement of what the
+ * budget prevents should want). */
+void ax_executor_set_coop_budget(struct ax_executor *executor, int operations);
 
 #endif

@@ -10,7 +10,7 @@
 static ax_result read_some(struct frame_read *f, struct ax_context *cx, void *dst, size_t n)
 {
     if (!f->reading) {
-        ax_read_future_init(&f->read, f->fd, dst, n);
+        ax_read_future_init(&f->read, f->source, dst, n);
         f->reading = true;
     }
     ax_result rc = ax_poll(&f->read.base, cx);
@@ -79,7 +79,7 @@ static void frame_read_drop(struct ax_future *self)
 static const struct ax_future_ops frame_read_ops = {.poll = frame_read_poll,
                                                     .drop = frame_read_drop};
 
-void frame_read_init(struct frame_read *f, int fd, char *buf, size_t cap)
+void frame_read_init(struct frame_read *f, struct ax_source *source, char *buf, size_t cap)
 {
-    *f = (struct frame_read){.base = {&frame_read_ops}, .fd = fd, .buf = buf, .cap = cap};
+    *f = (struct frame_read){.base = {&frame_read_ops}, .source = source, .buf = buf, .cap = cap};
 }

@@ -24,7 +24,7 @@ static ax_result pump_poll(struct ax_future *self, struct ax_context *cx)
     }
     if (p->rc < 0)
         AX_ASYNC_RETURN(&p->co, p->rc);
-    if (shutdown(p->to, SHUT_WR) < 0) /* pass the end of the stream on */
+    if (shutdown(ax_source_fd(p->to), SHUT_WR) < 0) /* pass the end of the stream on */
         AX_ASYNC_RETURN(&p->co, ax__errno());
     AX_ASYNC_END(&p->co, p->total);
 }
@@ -36,7 +36,7 @@ static void pump_drop(struct ax_future *self)
 
 static const struct ax_future_ops pump_ops = {.poll = pump_poll, .drop = pump_drop};
 
-void pump_init(struct pump *p, int from, int to)
+void pump_init(struct pump *p, struct ax_source *from, struct ax_source *to)
 {
     memset(p, 0, offsetof(struct pump, buf)); /* the buffer needs no clearing */
     p->base.ops = &pump_ops;
@@ -88,7 +88,7 @@ static void relay_drop(struct ax_future *self)
 
 static const struct ax_future_ops relay_ops = {.poll = relay_poll, .drop = relay_drop};
 
-void relay_init(struct relay *r, int a, int b)
+void relay_init(struct relay *r, struct ax_source *a, struct ax_source *b)
 {
     r->base.ops = &relay_ops;
     pump_init(&r->pumps[0], a, b);

@@ -2,6 +2,7 @@
  * hang-ups, and far more fds than select can watch. */
 #include "axtest.h"
 #include "conformance.h"
+#include "ax/clock.h"
 #include "ax/error.h"
 #include "ax/net.h"
 #include "ax/nonblock.h"
@@ -125,6 +126,38 @@ START_TEST(epoll_watches_thousands_of_fds_beyond_fd_setsize)
 }
 END_TEST
 
+/* A wait shorter than a millisecond, on both of epoll's ways to keep it: epoll_pwait2,
+ * and the timerfd used where the kernel lacks that call (AX_EPOLL_TIMERFD=1). */
+static const char *const short_wait_ways[] = {"0", "1"};
+
+START_TEST(a_wait_shorter_than_a_millisecond_ends_at_its_timeout_not_before)
+{
+    setenv("AX_EPOLL_TIMERFD", short_wait_ways[_i], 1);
+    struct ax_reactor *reactor = epoll_reactor();
+    int fds[2];
+    axt_socketpair(fds);
+    ck_assert_int_eq(ax_reactor_watch(reactor, fds[1], AX_READABLE, count, NULL), 0);
+    enum { SHORT_NS = 300 * 1000 }; /* 0.3 ms: epoll_wait alone would make it 1 ms */
+    for (int round = 0; round < 3; round++) {
+        uint64_t start = ax_now_ns();
+        ck_assert_int_eq(ax_reactor_run_once(reactor, SHORT_NS), 0);
+        ck_assert_uint_ge(ax_now_ns() - start, SHORT_NS);
+    }
+    /* A ready fd ends a short wait at once, and the timer is never reported as an fd. */
+    ax_write_all(fds[0], "x", 1);
+    ck_assert_int_eq(ax_reactor_run_once(reactor, SHORT_NS), 1);
+    ck_assert_int_eq(calls, 1);
+    char byte;
+    ck_assert_int_eq(read(fds[1], &byte, 1), 1);
+    ck_assert_int_eq(ax_reactor_run_once(reactor, SHORT_NS + 1), 0);
+    ck_assert_int_eq(calls, 1);
+    close(fds[0]);
+    ax_reactor_close(reactor, fds[1]);
+    ax_reactor_free(reactor);
+    unsetenv("AX_EPOLL_TIMERFD");
+}
+END_TEST
+
 static Suite *epoll_suite(void)
 {
     Suite *s = suite_create("03-reactor-epoll");
@@ -136,6 +169,7 @@ static Suite *epoll_suite(void)
     tcase_add_test(tc, select_refuses_edge_triggering);
     tcase_add_test(tc, a_peer_that_hangs_up_is_reported_as_hangup);
     tcase_add_test(tc, epoll_watches_thousands_of_fds_beyond_fd_setsize);
+    tcase_add_loop_test(tc, a_wait_shorter_than_a_millisecond_ends_at_its_timeout_not_before, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

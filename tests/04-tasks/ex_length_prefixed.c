@@ -8,6 +8,7 @@
 #include "ax/net.h"
 #include "ax/nonblock.h"
 #include "ax/reactor.h"
+#include "ax/source.h"
 #include "ax/task.h"
 
 #include <errno.h>
@@ -65,11 +66,19 @@ static ax_result quitter_poll(struct ax_future *self, struct ax_context *cx)
 
 static const struct ax_future_ops quitter_ops = {.poll = quitter_poll};
 
-/* A socket pair: [0] blocking, for the test to write; [1] non-blocking, for frame_read. */
+/* A socket pair: [0] blocking, for the test to write; [1] for frame_read, which gets it
+ * as a source (see watch). */
 static void make_pair(int fds[2])
 {
     axt_socketpair(fds);
-    ck_assert_int_eq(ax_set_nonblocking(fds[1], true), 0);
+}
+
+/* fd as a source of the executor's, which the test closes when done. */
+static struct ax_source *watch(struct ax_executor *executor, int fd)
+{
+    struct ax_source *source;
+    ck_assert_int_eq(ax_source_open(executor, fd, &source), 0);
+    return source;
 }
 
 static struct ax_executor *new_executor(void)
@@ -79,15 +88,16 @@ static struct ax_executor *new_executor(void)
     return executor;
 }
 
-/* Reads one frame from fd into buf with a task and returns its result. */
-static ax_result read_frame(struct ax_executor *executor, int fd, char *buf, size_t cap, int *polls)
+/* Reads one frame from the source into buf with a task and returns its result. */
+static ax_result read_frame(struct ax_executor *executor, struct ax_source *source, char *buf,
+                            size_t cap, int *polls)
 {
     static int ignored;
     struct probe *p = ax_task_alloc(executor, sizeof *p);
     ck_assert_ptr_nonnull(p);
     p->base.ops = &probe_ops;
     p->polls = polls != NULL ? polls : &ignored;
-    frame_read_init(&p->frame, fd, buf, cap);
+    frame_read_init(&p->frame, source, buf, cap);
     return ax_block_on(executor, ax_task_spawn(&p->base));
 }
 
@@ -111,12 +121,13 @@ START_TEST(frame_read_reads_a_frame_that_is_already_there)
     make_pair(fds);
     write_frame(fds[0], "hello", 5);
     struct ax_executor *executor = new_executor();
+    struct ax_source *source = watch(executor, fds[1]);
     char buf[64] = "";
-    assert_result(read_frame(executor, fds[1], buf, sizeof buf, NULL), 5);
+    assert_result(read_frame(executor, source, buf, sizeof buf, NULL), 5);
     ck_assert_mem_eq(buf, "hello", 5);
+    ax_source_close(source);
     ax_executor_free(executor);
     close(fds[0]);
-    close(fds[1]);
 }
 END_TEST
 
@@ -142,9 +153,10 @@ START_TEST(frame_read_waits_for_a_frame_that_arrives_a_byte_at_a_time)
     pthread_t writer;
     ck_assert_int_eq(pthread_create(&writer, NULL, dribble, &fds[0]), 0);
     struct ax_executor *executor = new_executor();
+    struct ax_source *source = watch(executor, fds[1]);
     char buf[64] = "";
     int polls = 0;
-    ax_result rc = read_frame(executor, fds[1], buf, sizeof buf, &polls);
+    ax_result rc = read_frame(executor, source, buf, sizeof buf, &polls);
     pthread_join(writer, NULL);
     assert_result(rc, 48);
     ck_assert_mem_eq(buf, "a frame that arrives one byte at a time, slowly.", 48);
@@ -152,9 +164,9 @@ START_TEST(frame_read_waits_for_a_frame_that_arrives_a_byte_at_a_time)
     ck_assert_msg(polls <= 3 * FRAME_BYTES,
                   "polled %d times for %d bytes: it is polled without being woken", polls,
                   FRAME_BYTES);
+    ax_source_close(source);
     ax_executor_free(executor);
     close(fds[0]);
-    close(fds[1]);
 }
 END_TEST
 
@@ -165,12 +177,13 @@ START_TEST(frame_read_returns_an_empty_frame_as_length_zero)
     write_frame(fds[0], "", 0);
     write_frame(fds[0], "next", 4);
     struct ax_executor *executor = new_executor();
+    struct ax_source *source = watch(executor, fds[1]);
     char buf[8];
-    assert_result(read_frame(executor, fds[1], buf, sizeof buf, NULL), 0);
-    assert_result(read_frame(executor, fds[1], buf, sizeof buf, NULL), 4);
+    assert_result(read_frame(executor, source, buf, sizeof buf, NULL), 0);
+    assert_result(read_frame(executor, source, buf, sizeof buf, NULL), 4);
+    ax_source_close(source);
     ax_executor_free(executor);
     close(fds[0]);
-    close(fds[1]);
 }
 END_TEST
 
@@ -181,14 +194,15 @@ START_TEST(frame_read_reads_back_to_back_frames_one_at_a_time)
     write_frame(fds[0], "first", 5); /* both are in the socket before anything reads */
     write_frame(fds[0], "second!", 7);
     struct ax_executor *executor = new_executor();
+    struct ax_source *source = watch(executor, fds[1]);
     char one[16] = "", two[16] = "";
-    assert_result(read_frame(executor, fds[1], one, sizeof one, NULL), 5);
-    assert_result(read_frame(executor, fds[1], two, sizeof two, NULL), 7);
+    assert_result(read_frame(executor, source, one, sizeof one, NULL), 5);
+    assert_result(read_frame(executor, source, two, sizeof two, NULL), 7);
     ck_assert_mem_eq(one, "first", 5);
     ck_assert_mem_eq(two, "second!", 7);
+    ax_source_close(source);
     ax_executor_free(executor);
     close(fds[0]);
-    close(fds[1]);
 }
 END_TEST
 
@@ -198,16 +212,17 @@ START_TEST(frame_read_refuses_a_frame_longer_than_its_buffer_without_reading_it)
     make_pair(fds);
     write_frame(fds[0], "0123456789abcdef", 16);
     struct ax_executor *executor = new_executor();
+    struct ax_source *source = watch(executor, fds[1]);
     char buf[8];
-    assert_result(read_frame(executor, fds[1], buf, sizeof buf, NULL), -EMSGSIZE);
+    assert_result(read_frame(executor, source, buf, sizeof buf, NULL), -EMSGSIZE);
     char next[4] = "";
     ck_assert_int_eq(ax_set_nonblocking(fds[1], false), 0);
     ck_assert_int_eq(ax_read_exact(fds[1], next, sizeof next, NULL), 0);
     ck_assert_msg(memcmp(next, "0123", 4) == 0,
                   "after the refused header the socket held '%.4s', not the body's start", next);
+    ax_source_close(source);
     ax_executor_free(executor);
     close(fds[0]);
-    close(fds[1]);
 }
 END_TEST
 
@@ -217,10 +232,11 @@ START_TEST(frame_read_reports_eof_before_the_first_byte)
     make_pair(fds);
     close(fds[0]);
     struct ax_executor *executor = new_executor();
+    struct ax_source *source = watch(executor, fds[1]);
     char buf[8];
-    assert_result(read_frame(executor, fds[1], buf, sizeof buf, NULL), AX_EOF);
+    assert_result(read_frame(executor, source, buf, sizeof buf, NULL), AX_EOF);
+    ax_source_close(source);
     ax_executor_free(executor);
-    close(fds[1]);
 }
 END_TEST
 
@@ -231,10 +247,11 @@ START_TEST(frame_read_reports_eof_in_the_middle_of_the_header)
     ck_assert_int_eq(ax_write_all(fds[0], "\0\0", 2), 0);
     close(fds[0]);
     struct ax_executor *executor = new_executor();
+    struct ax_source *source = watch(executor, fds[1]);
     char buf[8];
-    assert_result(read_frame(executor, fds[1], buf, sizeof buf, NULL), AX_EOF);
+    assert_result(read_frame(executor, source, buf, sizeof buf, NULL), AX_EOF);
+    ax_source_close(source);
     ax_executor_free(executor);
-    close(fds[1]);
 }
 END_TEST
 
@@ -245,10 +262,11 @@ START_TEST(frame_read_reports_eof_in_the_middle_of_the_body)
     write_frame(fds[0], "abc", 10); /* promises ten bytes, sends three */
     close(fds[0]);
     struct ax_executor *executor = new_executor();
+    struct ax_source *source = watch(executor, fds[1]);
     char buf[16];
-    assert_result(read_frame(executor, fds[1], buf, sizeof buf, NULL), AX_EOF);
+    assert_result(read_frame(executor, source, buf, sizeof buf, NULL), AX_EOF);
+    ax_source_close(source);
     ax_executor_free(executor);
-    close(fds[1]);
 }
 END_TEST
 
@@ -257,36 +275,35 @@ START_TEST(frame_read_passes_a_read_error_on)
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0); /* never connected */
     ck_assert_int_ge(fd, 0);
     struct ax_executor *executor = new_executor();
+    struct ax_source *source = watch(executor, fd);
     char buf[8];
-    assert_result(read_frame(executor, fd, buf, sizeof buf, NULL), -ENOTCONN);
+    assert_result(read_frame(executor, source, buf, sizeof buf, NULL), -ENOTCONN);
+    ax_source_close(source);
     ax_executor_free(executor);
-    close(fd);
 }
 END_TEST
 
-START_TEST(frame_read_dropped_while_waiting_takes_its_interest_back)
+START_TEST(frame_read_dropped_while_waiting_stops_waiting_on_the_socket)
 {
     int fds[2];
     make_pair(fds);
     ck_assert_int_eq(ax_write_all(fds[0], "\0\0\0", 3), 0); /* a header, almost */
     struct ax_executor *executor = new_executor();
-    struct ax_reactor *reactor = ax_executor_reactor(executor);
+    struct ax_source *source = watch(executor, fds[1]);
     struct quitter *q = ax_task_alloc(executor, sizeof *q);
     q->base.ops = &quitter_ops;
     char buf[8];
-    frame_read_init(&q->frame, fds[1], buf, sizeof buf);
+    frame_read_init(&q->frame, source, buf, sizeof buf);
     ax_result rc = ax_block_on(executor, ax_task_spawn(&q->base));
     ck_assert_msg(rc == 1,
                   "expected the frame read to wait for the rest of the header; it "
                   "finished with %lld",
                   (long long)rc);
-    ck_assert_msg(ax_reactor_interest(reactor, fds[1]) == 0,
-                  "the dropped frame read left its interest in the socket behind");
-    ck_assert_int_eq(ax_write_all(fds[0], "\x05", 1), 0); /* nobody waits: nothing fires */
-    ck_assert_int_eq(ax_reactor_run_once(reactor, 0), 0);
+    ck_assert_msg(source->reader == NULL && source->refs == 1,
+                  "the dropped frame read left a read future waiting on the socket");
+    ax_source_close(source);
     ax_executor_free(executor);
     close(fds[0]);
-    close(fds[1]);
 }
 END_TEST
 
@@ -303,7 +320,7 @@ static Suite *length_prefixed_suite(void)
     tcase_add_test(tc, frame_read_reports_eof_in_the_middle_of_the_header);
     tcase_add_test(tc, frame_read_reports_eof_in_the_middle_of_the_body);
     tcase_add_test(tc, frame_read_passes_a_read_error_on);
-    tcase_add_test(tc, frame_read_dropped_while_waiting_takes_its_interest_back);
+    tcase_add_test(tc, frame_read_dropped_while_waiting_stops_waiting_on_the_socket);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -9,7 +9,7 @@
 #include "ax/error.h"
 #include "ax/net.h"
 #include "ax/nonblock.h"
-#include "ax/reactor.h"
+#include "ax/source.h"
 #include "ax/task.h"
 
 #include <errno.h>
@@ -27,6 +27,7 @@ enum { WATCHDOG_MS = 5000 };
 struct rig {
     int peer_a, relay_a, relay_b, peer_b;
     struct ax_executor *executor;
+    struct ax_source *a, *b; /* relay_a and relay_b, as the relay gets them */
     pthread_t watchdog;
     pthread_mutex_t lock;
     pthread_cond_t over;
@@ -80,9 +81,9 @@ static void rig_init(struct rig *rig)
     *rig = (struct rig){.finished = false};
     tcp_pair(&rig->peer_a, &rig->relay_a);
     tcp_pair(&rig->peer_b, &rig->relay_b);
-    ck_assert_int_eq(ax_set_nonblocking(rig->relay_a, true), 0);
-    ck_assert_int_eq(ax_set_nonblocking(rig->relay_b, true), 0);
     ck_assert_int_eq(ax_executor_new(&rig->executor, NULL), 0);
+    ck_assert_int_eq(ax_source_open(rig->executor, rig->relay_a, &rig->a), 0);
+    ck_assert_int_eq(ax_source_open(rig->executor, rig->relay_b, &rig->b), 0);
     pthread_mutex_init(&rig->lock, NULL);
     pthread_cond_init(&rig->over, NULL);
     ck_assert_int_eq(pthread_create(&rig->watchdog, NULL, watch, rig), 0);
@@ -95,10 +96,10 @@ static void rig_free(struct rig *rig)
     pthread_cond_signal(&rig->over);
     pthread_mutex_unlock(&rig->lock);
     pthread_join(rig->watchdog, NULL);
+    ax_source_close(rig->a); /* closes relay_a */
+    ax_source_close(rig->b);
     ax_executor_free(rig->executor);
     close(rig->peer_a);
-    close(rig->relay_a);
-    close(rig->relay_b);
     close(rig->peer_b);
 }
 
@@ -111,7 +112,7 @@ static void run_relay(struct rig *rig, void *(*peers)(void *), ax_result want)
         ck_assert_int_eq(pthread_create(&thread, NULL, peers, rig), 0);
     struct relay *r = ax_task_alloc(rig->executor, sizeof *r);
     ck_assert_ptr_nonnull(r);
-    relay_init(r, rig->relay_a, rig->relay_b);
+    relay_init(r, rig->a, rig->b);
     ax_result rc = ax_block_on(rig->executor, ax_task_spawn(&r->base));
     if (rc != want)
         unstick(rig); /* the peers may be waiting for bytes that will not come */
@@ -293,8 +294,7 @@ START_TEST(relay_stops_both_directions_when_one_side_resets)
     close(rig.peer_b); /* RST: b's side fails; a's side is idle and would wait forever */
     rig.peer_b = socket(AF_INET, SOCK_STREAM, 0); /* something for rig_free to close */
     run_relay(&rig, NULL, -ECONNRESET);
-    struct ax_reactor *reactor = ax_executor_reactor(rig.executor);
-    ck_assert_msg(ax_reactor_interest(reactor, rig.relay_a) == 0,
+    ck_assert_msg(rig.a->reader == NULL && rig.a->refs == 1,
                   "the idle direction still waits on its socket after the relay finished");
     rig_free(&rig);
 }
@@ -327,19 +327,20 @@ static ax_result quitter_poll(struct ax_future *self, struct ax_context *cx)
 
 static const struct ax_future_ops quitter_ops = {.poll = quitter_poll};
 
-START_TEST(relay_dropped_takes_back_its_interest_in_both_sockets)
+START_TEST(relay_dropped_leaves_nothing_waiting_on_either_socket)
 {
     struct rig rig;
     rig_init(&rig);
     struct quitter *q = ax_task_alloc(rig.executor, sizeof *q);
     q->base.ops = &quitter_ops;
-    relay_init(&q->relay, rig.relay_a, rig.relay_b);
+    relay_init(&q->relay, rig.a, rig.b);
     ax_result rc = ax_block_on(rig.executor, ax_task_spawn(&q->base));
     ck_assert_msg(rc == 1, "expected the relay to wait for its idle peers; it finished with %lld",
                   (long long)rc);
-    struct ax_reactor *reactor = ax_executor_reactor(rig.executor);
-    ck_assert_int_eq(ax_reactor_interest(reactor, rig.relay_a), 0);
-    ck_assert_int_eq(ax_reactor_interest(reactor, rig.relay_b), 0);
+    ck_assert_msg(rig.a->reader == NULL && rig.b->reader == NULL,
+                  "a read of the dropped relay still waits on a socket");
+    ck_assert_msg(rig.a->refs == 1 && rig.b->refs == 1,
+                  "a future of the dropped relay was never dropped: it still holds a source");
     rig_free(&rig);
 }
 END_TEST
@@ -352,7 +353,7 @@ static Suite *relay_suite(void)
     tcase_add_test(tc, relay_copies_both_directions_at_once);
     tcase_add_test(tc, relay_keeps_the_other_direction_open_after_a_half_close);
     tcase_add_test(tc, relay_stops_both_directions_when_one_side_resets);
-    tcase_add_test(tc, relay_dropped_takes_back_its_interest_in_both_sockets);
+    tcase_add_test(tc, relay_dropped_leaves_nothing_waiting_on_either_socket);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -169,6 +169,52 @@ START_TEST(a_select_dropped_undecided_drops_every_future_once)
 }
 END_TEST
 
+/* Polls a select over N leaves that are all ready at once; returns the winner. */
+static ax_result select_all_ready(bool biased, int drops[N])
+{
+    struct leaf leaves[N];
+    struct ax_future *futures[N];
+    for (int i = 0; i < N; i++) {
+        leaf_init(&leaves[i], NULL, i, &drops[i]);
+        futures[i] = &leaves[i].base;
+    }
+    struct ax_select select;
+    if (biased)
+        ax_select_init_biased(&select, futures, N);
+    else
+        ax_select_init(&select, futures, N);
+    struct ax_context cx = {0}; /* ready leaves never ask for a waker */
+    ax_result winner = ax_poll(&select.base, &cx);
+    ck_assert_int_eq(winner, (ax_result)select.winner);
+    ck_assert_int_eq(ax_poll(&select.base, &cx), -EINVAL); /* decided: a defined error */
+    ax_future_drop(&select.base);
+    return winner;
+}
+
+START_TEST(a_select_whose_futures_are_all_ready_does_not_always_pick_the_first)
+{
+    enum { ROUNDS = 1000 };
+    int wins[N] = {0}, drops[N] = {0};
+    for (int round = 0; round < ROUNDS; round++)
+        wins[select_all_ready(false, drops)]++;
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(wins[i] >= ROUNDS / N / 2, "future %d won %d of %d selects", i, wins[i],
+                      ROUNDS);
+        ck_assert_int_eq(drops[i], ROUNDS); /* each exactly once per select */
+    }
+}
+END_TEST
+
+START_TEST(a_biased_select_prefers_its_first_ready_future)
+{
+    int drops[N] = {0};
+    for (int round = 0; round < 100; round++)
+        ck_assert_int_eq(select_all_ready(true, drops), 0);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(drops[i], 100);
+}
+END_TEST
+
 static Suite *combine_suite(void)
 {
     Suite *s = suite_create("04-combine");
@@ -176,6 +222,8 @@ static Suite *combine_suite(void)
     tcase_add_test(tc, join_all_waits_for_every_future_and_keeps_results_in_order);
     tcase_add_test(tc, select_returns_the_first_to_finish_and_drops_each_loser_once);
     tcase_add_test(tc, a_select_dropped_undecided_drops_every_future_once);
+    tcase_add_test(tc, a_select_whose_futures_are_all_ready_does_not_always_pick_the_first);
+    tcase_add_test(tc, a_biased_select_prefers_its_first_ready_future);
     suite_add_tcase(s, tc);
     return s;
 }
