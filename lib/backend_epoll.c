@@ -11,7 +11,9 @@
  * thread hold ten thousand connections (chapter 03).
  *
  * Level-triggered by default, like select: a fd that stays readable is reported on
- * every wait. AX_EDGE asks for EPOLLET, where it is reported once per arrival.
+ * every wait. AX_EDGE asks for EPOLLET, where it is reported once per arrival, and for
+ * EPOLLRDHUP, reported as AX_READ_CLOSED, so that the peer's shutdown is told apart from
+ * data even when both arrive in one report.
  * EPOLLHUP and EPOLLERR are always reported by the kernel; they become AX_HANGUP and
  * AX_ERROR, so a hung-up socket reaches its callback instead of spinning unseen.
  *
@@ -81,8 +83,8 @@ static int control(struct epoll_state *s, int op, int fd, int events)
         ev.events |= EPOLLIN;
     if (events & AX_WRITABLE)
         ev.events |= EPOLLOUT;
-    if (events & AX_EDGE)
-        ev.events |= EPOLLET;
+    if (events & AX_EDGE) /* and the peer's shutdown, which the edge reports only once */
+        ev.events |= EPOLLET | EPOLLRDHUP;
     return epoll_ctl(s->epfd, op, fd, &ev) < 0 ? ax__errno() : 0;
 }
 
@@ -181,7 +183,8 @@ static int epoll_wait_ready(void *state, int64_t timeout_ns, struct ax_fired *fi
         fired[i] = (struct ax_fired){
             .fd = s->events[i].data.fd,
             .events = (e & EPOLLIN ? AX_READABLE : 0) | (e & EPOLLOUT ? AX_WRITABLE : 0) |
-                      (e & EPOLLHUP ? AX_HANGUP : 0) | (e & EPOLLERR ? AX_ERROR : 0),
+                      (e & EPOLLHUP ? AX_HANGUP : 0) | (e & EPOLLERR ? AX_ERROR : 0) |
+                      (e & EPOLLRDHUP ? AX_READ_CLOSED : 0),
         };
     }
     return n;

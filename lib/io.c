@@ -42,11 +42,17 @@ static ax_result recv_some(struct ax_future *self, int fd)
     return ax_recv(fd, f->buf, f->len);
 }
 
+// snippet read-future
 static ax_result read_poll(struct ax_future *self, struct ax_context *cx)
 {
     struct ax_read_future *f = (struct ax_read_future *)self;
-    return io_call(self, &f->waiter, AX_READABLE, cx, recv_some);
+    ax_result got = io_call(self, &f->waiter, AX_READABLE, cx, recv_some);
+    struct ax_source *source = f->waiter.source;
+    if (got > 0 && (size_t)got < f->len && source->short_read_drains && !source->read_closed)
+        ax_source_clear_ready(source, AX_READABLE); /* nothing left: spare the -EAGAIN call */
+    return got;
 }
+// end snippet
 
 static void read_drop(struct ax_future *self)
 {

@@ -208,6 +208,10 @@ int ax_reactor_run_once(struct ax_reactor *reactor, int64_t timeout_ns)
         int events = fired.events & wanted;
         if (fired.events & (AX_HANGUP | AX_ERROR))
             events = wanted | (fired.events & (AX_HANGUP | AX_ERROR));
+        //> 03
+        if (events & AX_READABLE)
+            events |= fired.events & AX_READ_CLOSED;
+        //< 03
         if (events == 0)
             continue; /* interest in this direction was dropped meanwhile */
         w->fn(reactor, fired.fd, events, w->data);

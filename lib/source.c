@@ -20,6 +20,8 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 static struct ax_source_waiter **slot(struct ax_source *source, int direction)
 {
@@ -59,6 +61,18 @@ static void unref(struct ax_source *source)
         free(source);
 }
 
+/* Stream sockets and pipes hand a reader everything queued, up to what it asked for;
+ * datagram sockets hand over one message, ttys one line. */
+static bool short_read_drains(int fd)
+{
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0)
+        return type == SOCK_STREAM;
+    struct stat st;
+    return errno == ENOTSOCK && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
 // snippet source-open
 int ax_source_open(struct ax_executor *executor, int fd, struct ax_source **out)
 {
@@ -73,6 +87,7 @@ int ax_source_open(struct ax_executor *executor, int fd, struct ax_source **out)
         .fd = fd,
         .ready = AX_READABLE | AX_WRITABLE, /* until a call says otherwise: try first */
         .edge = true,
+        .short_read_drains = short_read_drains(fd),
         .refs = 1,
     };
     /* Once, for good: both directions, reported as they arrive. */
@@ -109,6 +124,8 @@ static void on_ready(struct ax_reactor *reactor, int fd, int events, void *data)
     struct ax_source *source = data;
     if (events & (AX_HANGUP | AX_ERROR)) /* both calls will now say so: let both try */
         events |= AX_READABLE | AX_WRITABLE;
+    if (events & (AX_HANGUP | AX_READ_CLOSED))
+        source->read_closed = true; /* no short read may clear `ready` from now on */
     source->ready |= (uint8_t)(events & (AX_READABLE | AX_WRITABLE));
     if (events & AX_READABLE)
         wake(source, AX_READABLE);

@@ -11,15 +11,18 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-enum task_state { TASK_IDLE, TASK_QUEUED, TASK_RUNNING, TASK_RUNNING_WOKEN, TASK_DONE };
+enum task_state { TASK_NEW, TASK_IDLE, TASK_QUEUED, TASK_RUNNING, TASK_RUNNING_WOKEN, TASK_DONE };
 
 // snippet task-struct
 struct ax_task {
-    struct ax_list queued; /* in the run queue while TASK_QUEUED */
-    struct ax_list alive; /* in the executor's task list until done */
-    struct ax_executor *executor;
-    ax_result result; /* valid once TASK_DONE */
-    struct ax_waker joiner; /* the task awaiting this one's result, if any */
+    struct ax_task *next; /* the next task in the run queue, while TASK_QUEUED */
+    union {
+        struct ax_waker joiner; /* until TASK_DONE: the task awaiting this one, if any */
+        ax_result result; /* from TASK_DONE on */
+    };
+    void *output; /* what the future handed over (ax_task_set_output), until taken */
+    void (*drop_output)(void *output);
+    uint64_t id;
     uint32_t refs; /* executor (until done) + handle + wakers */
     uint8_t state; /* enum task_state */
     alignas(max_align_t) unsigned char future[]; /* the task's future, in place */
@@ -31,10 +34,44 @@ static struct ax_future *future_of(struct ax_task *task)
     return (struct ax_future *)(void *)task->future;
 }
 
+/* The executor a task belongs to: its slab chunk's header says, so the task need not. */
+static struct ax_executor *executor_of(const struct ax_task *task)
+{
+    return ax__slab_owner(task);
+}
+
+static void drop_output(struct ax_task *task)
+{
+    if (task->output != NULL && task->drop_output != NULL)
+        task->drop_output(task->output);
+    task->output = NULL;
+}
+
 static void release(struct ax_task *task)
 {
-    if (--task->refs == 0)
-        free(task);
+    if (--task->refs > 0)
+        return;
+    drop_output(task); /* nobody took it */
+    ax__slab_free(task);
+}
+
+static void enqueue(struct ax_executor *executor, struct ax_task *task)
+{
+    task->state = TASK_QUEUED;
+    task->next = NULL;
+    if (executor->queue_tail != NULL)
+        executor->queue_tail->next = task;
+    else
+        executor->queue_head = task;
+    executor->queue_tail = task;
+}
+
+static struct ax_task *dequeue(struct ax_executor *executor)
+{
+    struct ax_task *task = executor->queue_head;
+    if (task != NULL && (executor->queue_head = task->next) == NULL)
+        executor->queue_tail = NULL;
+    return task;
 }
 
 /* ---- wakers ---------------------------------------------------------------------- */
@@ -53,8 +90,7 @@ void ax_waker_wake(const struct ax_waker *waker)
         return;
     switch (task->state) {
     case TASK_IDLE:
-        task->state = TASK_QUEUED;
-        ax_list_push_back(&task->executor->run_queue, &task->queued);
+        enqueue(executor_of(task), task);
         break;
     case TASK_RUNNING:
         task->state = TASK_RUNNING_WOKEN; /* queued again when its poll returns */
@@ -94,23 +130,17 @@ int ax_coop_proceed(struct ax_context *cx)
 
 void *ax_task_alloc(struct ax_executor *executor, size_t size)
 {
-    struct ax_task *task = calloc(1, sizeof *task + size);
-    if (task == NULL)
-        return NULL;
-    task->executor = executor;
-    ax_list_init(&task->queued);
-    ax_list_init(&task->alive);
-    return task->future;
+    struct ax_task *task = ax__slab_alloc(&executor->tasks, sizeof *task + size);
+    return task == NULL ? NULL : task->future; /* zeroed: TASK_NEW */
 }
 
 struct ax_task *ax_task_spawn(struct ax_future *future)
 {
     struct ax_task *task = ax_container_of(future, struct ax_task, future);
-    struct ax_executor *executor = task->executor;
+    struct ax_executor *executor = executor_of(task);
     task->refs = 2; /* the executor's, until done, and the handle's */
-    task->state = TASK_QUEUED;
-    ax_list_push_back(&executor->run_queue, &task->queued);
-    ax_list_push_back(&executor->tasks, &task->alive);
+    task->id = ++executor->last_id;
+    enqueue(executor, task);
     executor->alive++;
     return task;
 }
@@ -120,36 +150,61 @@ void ax_task_detach(struct ax_task *task)
     release(task);
 }
 
+uint64_t ax_task_id(const struct ax_task *task)
+{
+    return task->id;
+}
+
+// snippet task-set-output
+void ax_task_set_output(struct ax_context *cx, void *output, void (*drop)(void *output))
+{
+    drop_output(cx->task); /* a second output replaces the first */
+    cx->task->output = output;
+    cx->task->drop_output = drop;
+}
+// end snippet
+
 /* The task is over, by its own result or because the executor is going away. */
 static void finish(struct ax_task *task, ax_result result)
 {
-    task->result = result;
+    struct ax_executor *executor = executor_of(task);
     task->state = TASK_DONE;
-    ax_list_remove(&task->queued);
-    ax_list_remove(&task->alive);
-    task->executor->alive--;
+    executor->alive--;
     ax_future_drop(future_of(task));
-    ax_wake(&task->joiner);
+    struct ax_waker joiner = task->joiner; /* the union's other half takes its place */
+    task->result = result;
+    ax_wake(&joiner);
     release(task); /* the executor's reference */
 }
 
 // snippet run-task
 static void run_task(struct ax_task *task)
 {
+    struct ax_executor *executor = executor_of(task);
     task->state = TASK_RUNNING;
-    struct ax_context cx = {
-        .task = task, .executor = task->executor, .budget = task->executor->coop_budget};
+    struct ax_context cx = {.task = task, .executor = executor, .budget = executor->coop_budget};
     ax_result result = ax_poll(future_of(task), &cx);
-    if (result != AX_PENDING) {
+    if (result != AX_PENDING)
         finish(task, result);
-    } else if (task->state == TASK_RUNNING_WOKEN) {
-        task->state = TASK_QUEUED; /* woken during its own poll: back of the queue */
-        ax_list_push_back(&task->executor->run_queue, &task->queued);
-    } else {
+    else if (task->state == TASK_RUNNING_WOKEN)
+        enqueue(executor, task); /* woken during its own poll: back of the queue */
+    else
         task->state = TASK_IDLE; /* parked until a waker fires */
-    }
 }
 // end snippet
+
+/* Moves a finished task's output to *output (NULL: leave it, to be dropped with the
+ * task), then gives the handle back. */
+static ax_result take_result(struct ax_task *task, void **output)
+{
+    ax_result result = task->result;
+    if (output != NULL) {
+        *output = task->output;
+        task->output = NULL;
+    }
+    release(task); /* the handle */
+    return result;
+}
 
 /* ---- join -------------------------------------------------------------------------- */
 
@@ -157,11 +212,11 @@ static ax_result join_poll(struct ax_future *self, struct ax_context *cx)
 {
     struct ax_join *join = (struct ax_join *)self;
     struct ax_task *task = join->task;
+    if (task == NULL)
+        return -EINVAL; /* polled after it finished */
     if (task->state == TASK_DONE) {
-        ax_result result = task->result;
         join->task = NULL;
-        release(task); /* the handle */
-        return result;
+        return take_result(task, join->output);
     }
     if (!ax_waker_wakes(&task->joiner, cx)) {
         ax_waker_drop(&task->joiner);
@@ -173,10 +228,12 @@ static ax_result join_poll(struct ax_future *self, struct ax_context *cx)
 static void join_drop(struct ax_future *self)
 {
     struct ax_join *join = (struct ax_join *)self;
-    if (join->task == NULL)
+    struct ax_task *task = join->task;
+    if (task == NULL)
         return;
-    ax_waker_drop(&join->task->joiner);
-    release(join->task);
+    if (task->state != TASK_DONE) /* once done, that half of the union is the result */
+        ax_waker_drop(&task->joiner);
+    release(task);
     join->task = NULL;
 }
 
@@ -184,7 +241,14 @@ static const struct ax_future_ops join_ops = {.poll = join_poll, .drop = join_dr
 
 void ax_join_init(struct ax_join *join, struct ax_task *task)
 {
-    *join = (struct ax_join){.base = {&join_ops}, .task = task};
+    ax_join_init_output(join, task, NULL);
+}
+
+void ax_join_init_output(struct ax_join *join, struct ax_task *task, void **output)
+{
+    *join = (struct ax_join){.base = {&join_ops}, .task = task, .output = output};
+    if (output != NULL)
+        *output = NULL;
 }
 
 /* ---- the executor ---------------------------------------------------------------- */
@@ -198,8 +262,7 @@ static int executor_new(struct ax_executor **out, struct ax_reactor *reactor)
         return -ENOMEM;
     }
     executor->reactor = reactor;
-    ax_list_init(&executor->run_queue);
-    ax_list_init(&executor->tasks);
+    ax__slab_init(&executor->tasks, executor);
     executor->coop_budget = AX_COOP_BUDGET;
     *out = executor;
     return 0;
@@ -219,15 +282,35 @@ int ax_executor_new_with(struct ax_executor **out, const struct ax_backend *back
     return err < 0 ? err : executor_new(out, reactor);
 }
 
+/* For ax_executor_free's passes over the slab. */
+static void cancel_unfinished(void *block, void *found)
+{
+    struct ax_task *task = block;
+    if (task->state != TASK_NEW && task->state != TASK_DONE) {
+        finish(task, -ECANCELED);
+        *(bool *)found = true;
+    }
+}
+
+static void drop_leftover_output(void *block, void *unused)
+{
+    (void)unused;
+    drop_output(block);
+}
+
 void ax_executor_free(struct ax_executor *executor)
 {
     if (executor == NULL)
         return;
-    /* Dropping one future may wake or finish others; take them one at a time. */
-    while (!ax_list_empty(&executor->tasks)) {
-        struct ax_task *task = ax_container_of(executor->tasks.next, struct ax_task, alive);
-        finish(task, -ECANCELED);
+    executor->queue_head = executor->queue_tail = NULL;
+    /* Dropping one future may wake, finish or even spawn others: go round until a pass
+     * finds nothing left to cancel. */
+    for (bool found = true; found;) {
+        found = false;
+        ax__slab_visit(&executor->tasks, cancel_unfinished, &found);
     }
+    ax__slab_visit(&executor->tasks, drop_leftover_output, NULL); /* references still held */
+    ax__slab_destroy(&executor->tasks);
     ax_reactor_free(executor->reactor);
     free(executor);
 }
@@ -252,10 +335,10 @@ size_t ax_executor_tasks(const struct ax_executor *executor)
 static void run_ready_tasks(struct ax_executor *executor)
 {
     for (int polled = 0; polled < AX_EVENT_INTERVAL; polled++) {
-        struct ax_list *node = ax_list_pop_front(&executor->run_queue);
-        if (node == NULL)
+        struct ax_task *task = dequeue(executor);
+        if (task == NULL)
             return;
-        run_task(ax_container_of(node, struct ax_task, queued));
+        run_task(task);
     }
 }
 
@@ -263,7 +346,7 @@ static void run_ready_tasks(struct ax_executor *executor)
  * when no task is ready to run. */
 static int poll_io(struct ax_executor *executor)
 {
-    bool idle = ax_list_empty(&executor->run_queue);
+    bool idle = executor->queue_head == NULL;
     /* A source registered for good but waited on by nobody can wake nobody. */
     size_t wakers = executor->io_waiters + (size_t)ax_reactor_watching(executor->reactor) -
                     executor->edge_sources;
@@ -295,12 +378,17 @@ int ax_executor_run(struct ax_executor *executor)
 
 ax_result ax_block_on(struct ax_executor *executor, struct ax_task *task)
 {
+    return ax_block_on_output(executor, task, NULL);
+}
+
+ax_result ax_block_on_output(struct ax_executor *executor, struct ax_task *task, void **output)
+{
+    if (output != NULL)
+        *output = NULL;
     int err = run_until(executor, task);
     if (err < 0) {
         ax_task_detach(task);
         return err;
     }
-    ax_result result = task->result;
-    release(task); /* the handle */
-    return result;
+    return take_result(task, output);
 }

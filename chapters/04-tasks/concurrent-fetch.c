@@ -9,7 +9,8 @@
  * slow backends. Then it fetches one page from each, three ways, on one thread:
  *
  *   one after the other   one task awaits the first fetch, then the second: FAST + SLOW
- *   two tasks, joined     each fetch is a task of its own, and main joins both
+ *   two tasks, joined     each fetch is a task of its own, and main joins both,
+ *                         taking the page each one hands back as its output
  *                         (tokio::spawn and join handles): about SLOW
  *   join_all in one task  one task awaits both fetches at once with ax_join_all
  *                         (tokio::join!): about SLOW
@@ -42,15 +43,25 @@
 enum { RESPONSE_MAX = 8192, STARTUP_TIMEOUT_MS = 5000 };
 #define REQUEST_FORMAT "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
 
+/* What a fetch spawned as a task hands back: the response, which outlives the task. */
+struct page {
+    int status;
+    size_t len;
+    char text[]; /* the whole response, headers and body, NUL-terminated */
+};
+
 // snippet fetch-future
 /* One GET of http://127.0.0.1:port/path. Finishes with the HTTP status code, or an
- * error: -EMSGSIZE for a response over RESPONSE_MAX, -EPROTO for a malformed one. */
+ * error: -EMSGSIZE for a response over RESPONSE_MAX, -EPROTO for a malformed one. As
+ * the top future of a task (hand_over), it also hands the response over as the
+ * task's output, a struct page. */
 struct fetch {
     struct ax_future base;
     struct ax_coroutine co;
     uint16_t port;
     const char *path;
-    uint64_t *finished_at; /* the caller's: the task may be gone when it looks */
+    bool hand_over;
+    uint64_t *finished_at; /* a timing probe, in the caller's memory */
     struct ax_source *conn; /* NULL until connected */
     ax_result rc;
     int status;
@@ -93,6 +104,14 @@ static ax_result fetch_poll(struct ax_future *self, struct ax_context *cx)
     f->response[f->got < sizeof f->response ? f->got : sizeof f->response - 1] = '\0';
     if (sscanf(f->response, "HTTP/1.%*1[01] %3d ", &f->status) != 1)
         AX_ASYNC_RETURN(&f->co, -EPROTO);
+    if (f->hand_over) {
+        struct page *page = malloc(sizeof *page + f->got + 1);
+        if (page == NULL)
+            AX_ASYNC_RETURN(&f->co, -ENOMEM);
+        *page = (struct page){.status = f->status, .len = f->got};
+        memcpy(page->text, f->response, f->got + 1);
+        ax_task_set_output(cx, page, free); /* the joiner's to take, or the task's to free */
+    }
     AX_ASYNC_END(&f->co, f->status);
 }
 
@@ -111,6 +130,7 @@ static const struct ax_future_ops fetch_ops = {.poll = fetch_poll, .drop = fetch
 static void fetch_init(struct fetch *f, uint16_t port, const char *path, uint64_t *finished_at)
 {
     f->base.ops = &fetch_ops;
+    f->hand_over = false;
     f->co = (struct ax_coroutine){0};
     f->port = port;
     f->path = path;
@@ -184,6 +204,7 @@ struct way {
     const char *name; /* the result name's last part, in --tsv */
     const char *title;
     uint64_t start, fetched[2], end;
+    size_t bytes[2]; /* the pages' sizes, where the way keeps the pages */
 };
 
 static void report(const struct way *way, const char *const paths[2], bool tsv)
@@ -193,8 +214,12 @@ static void report(const struct way *way, const char *const paths[2], bool tsv)
         return;
     }
     printf("%-22s", way->title);
-    for (int i = 0; i < 2; i++)
-        printf(" %s done at %5.1f ms,", paths[i], ms_between(way->start, way->fetched[i]));
+    for (int i = 0; i < 2; i++) {
+        printf(" %s done at %5.1f ms", paths[i], ms_between(way->start, way->fetched[i]));
+        if (way->bytes[i] > 0)
+            printf(" (%zu bytes)", way->bytes[i]);
+        printf(",");
+    }
     printf(" all done at %5.1f ms\n", ms_between(way->start, way->end));
 }
 
@@ -244,8 +269,9 @@ static void fetch_one_after_other(struct way *way, const uint16_t ports[2],
 
 // snippet fetch-spawned
 /* Two tasks, started together, then joined. main is not a task, so it waits with
- * ax_block_on, which runs the executor until the task it names is done: every other
- * task runs meanwhile. */
+ * ax_block_on_output, which runs the executor until the task it names is done (every
+ * other task runs meanwhile) and takes the page the task handed over: the task's
+ * memory is gone by then, the page is ours. */
 static void fetch_with_two_tasks(struct way *way, const uint16_t ports[2],
                                  const char *const paths[2])
 {
@@ -255,10 +281,16 @@ static void fetch_with_two_tasks(struct way *way, const uint16_t ports[2],
     for (int i = 0; i < 2; i++) {
         struct fetch *f = alloc_task(executor, sizeof *f);
         fetch_init(f, ports[i], paths[i], &way->fetched[i]);
+        f->hand_over = true;
         tasks[i] = ax_task_spawn(&f->base); /* queued; nothing has run yet */
     }
-    for (int i = 0; i < 2; i++)
-        check("fetching with two tasks", ax_block_on(executor, tasks[i]));
+    for (int i = 0; i < 2; i++) {
+        void *output;
+        check("fetching with two tasks", ax_block_on_output(executor, tasks[i], &output));
+        struct page *page = output;
+        way->bytes[i] = page->len;
+        free(page);
+    }
     way->end = ax_now_ns();
     ax_executor_free(executor);
 }

@@ -21,7 +21,7 @@
 /* One ready fd, as a backend reports it. */
 struct ax_fired {
     int fd;
-    int events; /* AX_READABLE | AX_WRITABLE | AX_HANGUP | AX_ERROR */
+    int events; /* AX_READABLE | AX_WRITABLE | AX_HANGUP | AX_ERROR (| AX_READ_CLOSED) */
     unsigned registration; /* filled in by the reactor, not the backend */
 };
 

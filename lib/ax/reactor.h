@@ -30,6 +30,8 @@ enum ax_events {
     AX_ERROR = 1 << 3, /* reported, never requested: an error is pending */
     //> 03
     AX_EDGE = 1 << 4, /* requested: report readiness only when it arrives (edge-triggered) */
+    AX_READ_CLOSED = 1 << 5, /* reported with AX_EDGE, beside AX_READABLE: the peer has shut
+                                down its writing side; reads will end with end of stream */
     //< 03
 };
 

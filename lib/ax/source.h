@@ -8,7 +8,13 @@
  * edge-triggered, and never touched again until it is closed: a request served over it
  * costs no epoll_ctl. What the kernel reported is kept in `ready`, one bit per
  * direction, and a bit is cleared only when a call in that direction says -EAGAIN;
- * while it is set, a future simply tries its call. On a backend that only knows
+ * while it is set, a future simply tries its call. One shortcut, as tokio takes it: on
+ * a stream socket or a pipe, a read that comes back short has taken everything that
+ * was queued (the kernel hands over all it has, up to the length asked), so it clears
+ * the bit as -EAGAIN would, and saves the call that would only have said so. Bytes
+ * that arrive later are a new edge. Not so the peer's end of stream, which may have
+ * arrived with the last bytes: once the reactor has reported it (AX_READ_CLOSED or a
+ * hang-up), the bit stays set and the next read returns 0. On a backend that only knows
  * "ready now" (select, poll), the interest follows the futures waiting, as a
  * level-triggered reactor needs, and costs no system call there.
  *
@@ -39,6 +45,8 @@ struct ax_source {
     int fd; /* -1 once closed */
     uint8_t ready; /* AX_READABLE, AX_WRITABLE: what the kernel last said, not yet used up */
     bool edge; /* registered once, edge-triggered; false: interest follows the waiters */
+    bool short_read_drains; /* a stream socket or a pipe: a short read took all there was */
+    bool read_closed; /* the peer's end of stream has been reported: reads end in 0 */
     uint32_t refs; /* the owner's, until closed, and one per future using it */
     struct ax_source_waiter *reader, *writer; /* the future waiting in each direction */
 };

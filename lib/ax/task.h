@@ -3,8 +3,9 @@
  * Tasks and the executor: the part of the runtime that decides which future to poll.
  *
  * A task is one top-level future plus what the executor needs to run it: a place in
- * the run queue, its state, its result, and a reference count. Its future is stored
- * inside the task's own allocation, made once by ax_task_alloc; the task never moves
+ * the run queue, its state, its result and output, and a reference count. Its future
+ * is stored inside the task's own block of the executor's task slab (lib/slab.h), made
+ * once by ax_task_alloc; the task never moves
  * and is freed only when the last reference goes, so a pending future may safely hold
  * pointers into itself and hand them to wakers and registrations (what Rust's Pin
  * promises, enforced here by construction).
@@ -30,6 +31,7 @@
 #include "ax/future.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct ax_executor;
 struct ax_reactor;
@@ -42,7 +44,9 @@ struct ax_backend;
 int ax_executor_new_with(struct ax_executor **out, const struct ax_backend *backend);
 
 /* Drops every task that has not finished (each future's drop runs once), then frees
- * the executor. Handles still held become invalid. */
+ * the executor and the memory of every task. Handles still held become invalid;
+ * valgrind reports each task whose references were not all given back (a handle never
+ * joined or detached, a waker never dropped) as leaked. */
 void ax_executor_free(struct ax_executor *executor);
 
 struct ax_reactor *ax_executor_reactor(struct ax_executor *executor);
@@ -60,18 +64,36 @@ struct ax_task *ax_task_spawn(struct ax_future *future);
 /* Gives up a handle: the task runs on, and nobody will read its result. */
 void ax_task_detach(struct ax_task *task);
 
+/* The task's number, unique within its executor: 1 for the first task spawned. */
+uint64_t ax_task_id(const struct ax_task *task);
+
+/*
+ * A task's output: more than a result. A future calls this while its task polls it,
+ * usually just before it returns its result, to hand `output` (a page it fetched, a
+ * struct of findings) to whoever joins the task. The task owns it until then; if
+ * nobody takes it (a detached task, a join that asked for the result only), the task
+ * calls drop(output) when its memory goes. A second call drops the first output.
+ */
+void ax_task_set_output(struct ax_context *cx, void *output, void (*drop)(void *output));
+
 /* A future that waits for a task to finish, returns its result and gives the handle
- * back; if dropped before that, it gives the handle back anyway. */
+ * back; if dropped before that, it gives the handle back anyway. With an output slot,
+ * it also moves the task's output (NULL if it set none) to *output when it finishes:
+ * the caller owns it from then on. */
 struct ax_join {
     struct ax_future base;
     struct ax_task *task;
+    void **output;
 };
 
 void ax_join_init(struct ax_join *join, struct ax_task *task);
+void ax_join_init_output(struct ax_join *join, struct ax_task *task, void **output);
 
 /* Runs the executor until the task finishes; returns its result and gives the handle
- * back. -EDEADLK if every remaining task is waiting and nothing can wake them. */
+ * back. -EDEADLK if every remaining task is waiting and nothing can wake them. The
+ * second form moves the task's output to *output, as a join does. */
 ax_result ax_block_on(struct ax_executor *executor, struct ax_task *task);
+ax_result ax_block_on_output(struct ax_executor *executor, struct ax_task *task, void **output);
 
 /* Runs until no task is left. 0, or -EDEADLK as above, or a reactor error. */
 int ax_executor_run(struct ax_executor *executor);

@@ -633,6 +633,71 @@ START_TEST(an_open_source_nobody_waits_on_does_not_hide_a_deadlock)
 }
 END_TEST
 
+/* Reads until end of stream into a 64-byte buffer; finishes with the bytes read. */
+struct drainer {
+    struct ax_future base;
+    struct ax_read_future read;
+    bool reading;
+    ax_result total;
+    char buf[64];
+};
+
+static ax_result drainer_poll(struct ax_future *self, struct ax_context *cx)
+{
+    struct drainer *d = (struct drainer *)self;
+    for (;;) {
+        ax_result rc = ax_poll(&d->read.base, cx);
+        if (rc <= 0)
+            return rc == 0 ? d->total : rc; /* pending, an error, or the end */
+        d->total += rc;
+        struct ax_source *source = d->read.waiter.source;
+        ax_future_drop(&d->read.base);
+        ax_read_future_init(&d->read, source, d->buf, sizeof d->buf);
+    }
+}
+
+static void drainer_drop(struct ax_future *self)
+{
+    ax_future_drop(&((struct drainer *)self)->read.base);
+}
+
+static const struct ax_future_ops drainer_ops = {.poll = drainer_poll, .drop = drainer_drop};
+
+/* Sends three bytes and shuts its side down, in one go. */
+struct ender {
+    struct ax_future base;
+    int fd;
+};
+
+static ax_result ender_poll(struct ax_future *self, struct ax_context *cx)
+{
+    (void)cx;
+    int fd = ((struct ender *)self)->fd;
+    return ax_write_all(fd, "abc", 3) < 0 || shutdown(fd, SHUT_WR) < 0 ? -errno : 0;
+}
+
+static const struct ax_future_ops ender_ops = {.poll = ender_poll};
+
+START_TEST(a_short_read_with_the_end_of_stream_behind_it_still_reaches_the_end)
+{
+    struct ax_executor *executor = new_executor_on(backend_names[_i]);
+    int fds[2];
+    axt_socketpair(fds);
+    struct ax_source *source = open_source(executor, fds[1]);
+    struct drainer *d = ax_task_alloc(executor, sizeof *d);
+    *d = (struct drainer){.base = {&drainer_ops}};
+    ax_read_future_init(&d->read, source, d->buf, sizeof d->buf);
+    struct ax_task *drainer = ax_task_spawn(&d->base); /* parks: nothing to read yet */
+    struct ender *e = ax_task_alloc(executor, sizeof *e);
+    *e = (struct ender){.base = {&ender_ops}, .fd = fds[0]};
+    ax_task_detach(ax_task_spawn(&e->base)); /* then bytes and the end arrive together */
+    ck_assert_int_eq(ax_block_on(executor, drainer), 3);
+    ax_source_close(source);
+    ax_executor_free(executor);
+    close(fds[0]);
+}
+END_TEST
+
 static Suite *io_suite(void)
 {
     Suite *s = suite_create("04-io");
@@ -647,6 +712,8 @@ static Suite *io_suite(void)
         tc, closing_a_source_wakes_its_reader_with_ebadf_and_a_reused_fd_is_a_new_source, 0,
         BACKENDS);
     tcase_add_loop_test(tc, an_open_source_nobody_waits_on_does_not_hide_a_deadlock, 0, BACKENDS);
+    tcase_add_loop_test(tc, a_short_read_with_the_end_of_stream_behind_it_still_reaches_the_end, 0,
+                        BACKENDS);
     tcase_add_test(tc, an_echo_over_sources_changes_no_epoll_interest_per_request);
     tcase_add_test(tc, a_task_whose_reads_always_succeed_yields_after_one_budget);
     tcase_add_test(tc, without_a_budget_a_task_whose_reads_succeed_keeps_the_others_waiting);

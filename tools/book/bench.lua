@@ -10,6 +10,8 @@
 --     [echo.rtt_us.blocking]{.bench}         the value and unit: "48.2 µs"
 --     [echo.rtt_us.blocking]{.bench .bare}   the value alone: "48.2"
 --     [machine]{.bench}, [date]{.bench}      what the results were measured on, and when
+--     [peer.tasks.spawn_ns.tokio]{.bench .peer}   a peer's number (`make bench-peers`):
+--                                            "—" when it was not measured in this build
 --
 --     ```{.plot title="Cost of one wait" x="idle descriptors" y="ns per wait"
 --               series="select=reactor.wait_ns.select.*, epoll=reactor.wait_ns.epoll.*"}
@@ -113,6 +115,14 @@ function B.span(span, ctx)
         text = r.date
     else
         local m = r.values[name]
+        local peer = false
+        for _, c in ipairs(span.classes) do
+            peer = peer or c == "peer"
+        end
+        if not m and peer then -- the peers need cargo and tokio, which a reader may not have
+            return pandoc.Span(pandoc.Str("—"), pandoc.Attr("", {"bench"},
+                {title = name .. ": not measured in this build (make bench-peers measures it)"}))
+        end
         if not m then
             lib.fail("%s: no benchmark result named '%s' in %s (measured %s): run `make bench` to refresh "
                 .. "the results, and check that a benchmark in bench/ prints that name", where, name, B.path, r.date)

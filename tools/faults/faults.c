@@ -13,8 +13,11 @@
  *   CALLS  read write recv send readv writev recvfrom sendto, or
  *          in (the four read-side calls), out (the four write-side calls), io (all eight)
  *   FAULT  short   the call moves about half the bytes asked, at least 1; a 1-byte request
- *                  and datagram sockets (whose messages are atomic) are left alone;
- *                  readv/writev cut the total and end mid-iovec where they can
+ *                  and datagram sockets (whose messages are atomic) are left alone, and
+ *                  so are reads of an fd in an edge-triggered epoll set: the kernel hands
+ *                  a stream reader all that is queued, and code that waits there for the
+ *                  next edge after a short read is right to; readv/writev cut the total
+ *                  and end mid-iovec where they can
  *          eintr   the call fails with EINTR before doing anything
  *          eagain  the call fails with EAGAIN, only when it is non-blocking (O_NONBLOCK
  *                  or MSG_DONTWAIT) and the fd is not in an edge-triggered epoll set:
@@ -221,7 +224,7 @@ static int decide(enum op op, int fd, size_t want, int flags, size_t *len)
     bool stream = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_STREAM;
     bool nonblocking = (flags & MSG_DONTWAIT) || (fl >= 0 && (fl & O_NONBLOCK));
     bool allowed[F_COUNT] = {
-        [F_SHORT] = want > 1 && stream,
+        [F_SHORT] = want > 1 && stream && (out || !fd_has(edge_ino, fd, ino)),
         [F_EINTR] = true,
         [F_EAGAIN] = nonblocking && !fd_has(edge_ino, fd, ino),
         [F_RESET] = fd < AXF_MAX_FD, /* beyond the table it could not persist */

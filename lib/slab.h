@@ -1,0 +1,52 @@
+//@ 04
+/*
+ * The task slab: where tasks live. Not part of the public API.
+ *
+ * malloc serves every size and pays for it: a header in front of each block, rounding,
+ * and a lock. Tasks come in a few sizes, are made and freed by the million, and need
+ * two things malloc cannot give: a way from a task to its executor that costs the task
+ * no pointer, and a way for the executor to visit every task it owns. So blocks are cut
+ * from chunks of AX__CHUNK bytes, each aligned to its own size: masking a block's
+ * address finds its chunk, and the chunk's header names the owner. Sizes are rounded up
+ * to a size class (16-byte steps, then four classes per doubling); each class keeps a
+ * free list threaded through its free blocks. A block too big for any class gets a
+ * chunk of its own, given back when the block is freed; class chunks are kept for
+ * reuse until the slab goes.
+ */
+#ifndef AX_SLAB_H
+#define AX_SLAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AX__CHUNK        ((size_t)64 * 1024)
+#define AX__SLAB_CLASSES 80
+
+struct ax__chunk;
+
+struct ax__slab {
+    void *owner; /* what ax__slab_owner returns for any block of this slab */
+    struct ax__chunk *chunks; /* every chunk, newest first */
+    void *free[AX__SLAB_CLASSES]; /* per class: free blocks, linked through their first word */
+    struct ax__chunk *newest[AX__SLAB_CLASSES]; /* per class: the chunk blocks are cut from */
+    int visiting; /* inside ax__slab_visit: large chunks are unmapped after it */
+};
+
+void ax__slab_init(struct ax__slab *slab, void *owner);
+
+/* A zeroed block of at least size bytes, 16-byte aligned; NULL when out of memory. */
+void *ax__slab_alloc(struct ax__slab *slab, size_t size);
+
+void ax__slab_free(void *block);
+
+/* The owner of the slab a block came from: the chunk header says. */
+void *ax__slab_owner(const void *block);
+
+/* Calls visit on every block handed out and not freed. visit may free blocks; a block
+ * it allocates may or may not be visited. */
+void ax__slab_visit(struct ax__slab *slab, void (*visit)(void *block, void *arg), void *arg);
+
+/* Gives every chunk back, whatever is still in it. */
+void ax__slab_destroy(struct ax__slab *slab);
+
+#endif
