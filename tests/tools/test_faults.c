@@ -198,6 +198,14 @@ START_TEST(eagain_spares_edge_triggered_fds)
 }
 END_TEST
 
+START_TEST(short_spares_reads_of_edge_triggered_fds_but_not_writes)
+{
+    struct probe p;
+    run_probe(&p, "io:short/1", "edge", "fill 10", "read 10", "write 10", NULL);
+    expect_output(&p, "read 10 -> 10\nwrite 10 -> 5\n");
+}
+END_TEST
+
 START_TEST(reset_persists_until_close)
 {
     struct probe p;
@@ -273,6 +281,7 @@ static Suite *faults_suite(void)
     tcase_add_test(tc, eintr_fails_before_moving_any_byte);
     tcase_add_test(tc, eagain_only_on_nonblocking_calls);
     tcase_add_test(tc, eagain_spares_edge_triggered_fds);
+    tcase_add_test(tc, short_spares_reads_of_edge_triggered_fds_but_not_writes);
     tcase_add_test(tc, reset_persists_until_close);
     tcase_add_test(tc, pipes_and_files_are_untouched);
     tcase_add_test(tc, counts_are_exact_across_threads);
