@@ -7,6 +7,9 @@
 #define AX_EXECUTOR_INTERNAL_H
 
 #include "ax/future.h"
+//> 05
+#include "ax/wheel.h"
+//< 05
 #include "slab.h"
 
 #include <stdbool.h>
@@ -22,6 +25,25 @@ struct ax_executor {
     int coop_budget; /* I/O operations per task poll; -1: no limit */
     size_t io_waiters; /* futures parked on sources (source.c) */
     size_t edge_sources; /* sources registered for good, waited on or not */
+    //> 05
+    struct ax_wheel timers; /* sleeps and timeouts (timer.c) */
+    uint64_t now; /* the clock, read once per turn of the loop */
+    bool paused; /* virtual time: the clock moves only when told to, or when idle */
+    uint64_t virtual_now;
+    //< 05
 };
+//> 05
+
+/* The loop's timer phase: reads the clock and fires what is due (timer.c). */
+void ax__run_timers(struct ax_executor *executor);
+
+/* How long the loop may wait for I/O before the next timer is due: ns, or -1 when no
+ * timer is pending. */
+int64_t ax__time_to_next_timer(struct ax_executor *executor);
+
+/* Virtual time with nothing to do: one look at I/O (if look_at_io), then, if no task is
+ * ready, the clock jumps to the next timer. 0 or -errno. */
+int ax__skip_to_next_timer(struct ax_executor *executor, bool look_at_io);
+//< 05
 
 #endif

@@ -3,6 +3,9 @@
 #include "ax/task.h"
 #include "ax/list.h"
 #include "ax/reactor.h"
+//> 05
+#include "ax/clock.h"
+//< 05
 #include "executor.h"
 
 #include <errno.h>
@@ -264,6 +267,10 @@ static int executor_new(struct ax_executor **out, struct ax_reactor *reactor)
     executor->reactor = reactor;
     ax__slab_init(&executor->tasks, executor);
     executor->coop_budget = AX_COOP_BUDGET;
+    //> 05
+    executor->now = ax_now_ns();
+    ax_wheel_init(&executor->timers, executor->now);
+    //< 05
     *out = executor;
     return 0;
 }
@@ -311,6 +318,10 @@ void ax_executor_free(struct ax_executor *executor)
     }
     ax__slab_visit(&executor->tasks, drop_leftover_output, NULL); /* references still held */
     ax__slab_destroy(&executor->tasks);
+    //> 05
+    if (executor->paused)
+        ax_clock_set(NULL, NULL); /* back to the real clock */
+    //< 05
     ax_reactor_free(executor->reactor);
     free(executor);
 }
@@ -350,9 +361,19 @@ static int poll_io(struct ax_executor *executor)
     /* A source registered for good but waited on by nobody can wake nobody. */
     size_t wakers = executor->io_waiters + (size_t)ax_reactor_watching(executor->reactor) -
                     executor->edge_sources;
-    if (wakers == 0) /* no I/O that could wake a task */
+    //> 04..05
+    //| if (wakers == 0) /* no I/O that could wake a task */
+    //|     return idle ? -EDEADLK : 0; /* idle: every task waits, and nothing can wake one */
+    //| int rc = ax_reactor_run_once(executor->reactor, idle ? -1 : 0);
+    //< 04
+    //> 05
+    if (idle && executor->paused && executor->timers.count > 0)
+        return ax__skip_to_next_timer(executor, wakers > 0); /* virtual time: no waiting */
+    int64_t timeout = idle ? ax__time_to_next_timer(executor) : 0; /* -1: no timer */
+    if (wakers == 0 && (timeout < 0 || !idle)) /* no I/O, and no timer if idle */
         return idle ? -EDEADLK : 0; /* idle: every task waits, and nothing can wake one */
-    int rc = ax_reactor_run_once(executor->reactor, idle ? -1 : 0);
+    int rc = ax_reactor_run_once(executor->reactor, timeout); /* until I/O or the timer */
+    //< 05
     return rc < 0 ? rc : 0;
 }
 
@@ -360,6 +381,9 @@ static int poll_io(struct ax_executor *executor)
 static int run_until(struct ax_executor *executor, struct ax_task *until)
 {
     while (until != NULL ? until->state != TASK_DONE : executor->alive > 0) {
+        //> 05
+        ax__run_timers(executor);
+        //< 05
         run_ready_tasks(executor);
         if (until != NULL ? until->state == TASK_DONE : executor->alive == 0)
             break;
