@@ -124,6 +124,43 @@ void ax_sleep_init(struct ax_sleep *sleep, uint64_t duration_ns)
     sleep->relative = true;
 }
 
+/* ---- interval --------------------------------------------------------------------- */
+
+void ax_interval_init(struct ax_interval *interval, uint64_t first_ns, uint64_t period_ns)
+{
+    *interval = (struct ax_interval){.next = first_ns, .period = period_ns ? period_ns : 1};
+}
+
+// snippet tick-poll
+static ax_result tick_poll(struct ax_future *self, struct ax_context *cx)
+{
+    struct ax_tick *tick = (struct ax_tick *)self;
+    ax_result rc = ax_poll(&tick->sleep.base, cx);
+    if (rc != 0)
+        return rc;
+    struct ax_interval *interval = tick->interval;
+    uint64_t scheduled = interval->next, now = cx->executor->now;
+    interval->next += interval->period; /* from the schedule, not from now: no drift */
+    if (interval->next <= now) /* whole periods missed: skip to the first still ahead */
+        interval->next +=
+            (now - interval->next) / interval->period * interval->period + interval->period;
+    return (ax_result)scheduled;
+}
+// end snippet
+
+static void tick_drop(struct ax_future *self)
+{
+    ax_future_drop(&((struct ax_tick *)self)->sleep.base);
+}
+
+static const struct ax_future_ops tick_ops = {.poll = tick_poll, .drop = tick_drop};
+
+void ax_tick_init(struct ax_tick *tick, struct ax_interval *interval)
+{
+    *tick = (struct ax_tick){.base = {&tick_ops}, .interval = interval};
+    ax_sleep_until_init(&tick->sleep, interval->next);
+}
+
 /* ---- timeout ---------------------------------------------------------------------- */
 
 // snippet timeout-poll

@@ -54,6 +54,33 @@ void ax_sleep_until_init(struct ax_sleep *sleep, uint64_t deadline_ns);
 /* Sleeps for duration_ns, counted from the executor's time at the first poll. */
 void ax_sleep_init(struct ax_sleep *sleep, uint64_t duration_ns);
 
+/*
+ * A steady beat: ticks at first_ns, first_ns + period, first_ns + 2 * period, ... Each
+ * tick is computed from the one before, not from when the last one was noticed, so a
+ * task that takes a while over each tick does not drift. When ticks have been missed
+ * altogether (the task was busy for several periods), the one that was due fires at
+ * once and the rest are skipped: the next tick is the first one of the original
+ * schedule still ahead. (tokio calls this MissedTickBehavior::Skip; its Burst fires
+ * every missed tick back to back, and its Delay restarts the schedule from the late
+ * tick. Skip keeps the schedule and never bunches ticks, which is what a heartbeat or a
+ * stats report wants.)
+ */
+struct ax_interval {
+    uint64_t next; /* the deadline of the next tick */
+    uint64_t period;
+};
+
+void ax_interval_init(struct ax_interval *interval, uint64_t first_ns, uint64_t period_ns);
+
+/* A future for the interval's next tick: completes with the tick's scheduled time. */
+struct ax_tick {
+    struct ax_future base;
+    struct ax_interval *interval;
+    struct ax_sleep sleep;
+};
+
+void ax_tick_init(struct ax_tick *tick, struct ax_interval *interval);
+
 /* Runs `inner` until deadline_ns: its result if it finishes first (also when both are
  * ready at the same turn), or -ETIMEDOUT, having dropped it, when time runs out. The
  * timeout owns inner from init on and drops it exactly once. */

@@ -321,6 +321,78 @@ START_TEST(a_real_sleep_of_300_microseconds_is_not_shorter)
 }
 END_TEST
 
+/* Awaits `n` ticks of an interval, logging each tick's schedule and the time it was
+ * seen; after tick number `late_at` it "works" for `late_by`, after the others for
+ * `work`, by moving virtual time on. */
+struct beat {
+    struct ax_future base;
+    struct ax_coroutine co;
+    struct ax_interval interval;
+    struct ax_tick tick;
+    int n, i, late_at;
+    uint64_t work, late_by;
+    ax_result rc;
+    uint64_t scheduled[8], seen[8];
+};
+
+static ax_result beat_poll(struct ax_future *self, struct ax_context *cx)
+{
+    struct beat *b = (struct beat *)self;
+    AX_ASYNC_BEGIN(&b->co);
+    for (b->i = 0; b->i < b->n; b->i++) {
+        ax_tick_init(&b->tick, &b->interval);
+        AX_AWAIT(&b->co, cx, &b->tick.base, b->rc);
+        b->scheduled[b->i] = (uint64_t)b->rc;
+        b->seen[b->i] = ax_executor_now(cx->executor);
+        ax_executor_advance_time(cx->executor, b->i == b->late_at ? b->late_by : b->work);
+    }
+    AX_ASYNC_END(&b->co, 0);
+}
+
+static void beat_drop(struct ax_future *self)
+{
+    AX_ASYNC_DROP(&((struct beat *)self)->co);
+}
+
+static const struct ax_future_ops beat_ops = {.poll = beat_poll, .drop = beat_drop};
+
+START_TEST(an_interval_ticks_on_its_schedule_however_long_each_tick_takes)
+{
+    struct ax_executor *executor = paused_executor();
+    struct beat *b = ax_task_alloc(executor, sizeof *b);
+    *b = (struct beat){.base = {&beat_ops}, .n = 5, .work = 30 * MS, .late_at = -1};
+    ax_interval_init(&b->interval, START + 100 * MS, 100 * MS);
+    struct ax_task *task = ax_task_spawn(&b->base);
+    ax_executor_run(executor);
+    for (int i = 0; i < 5; i++) {
+        uint64_t due = START + (uint64_t)(i + 1) * 100 * MS; /* not 130, 260, ... */
+        ck_assert_uint_eq(b->scheduled[i], due);
+        ck_assert_uint_ge(b->seen[i], due);
+        ck_assert_uint_le(b->seen[i], due + TICK);
+    }
+    ax_task_detach(task);
+    ax_executor_free(executor);
+}
+END_TEST
+
+START_TEST(missed_ticks_are_skipped_and_the_schedule_is_kept)
+{
+    struct ax_executor *executor = paused_executor();
+    struct beat *b = ax_task_alloc(executor, sizeof *b);
+    *b = (struct beat){.base = {&beat_ops}, .n = 4, .late_at = 0, .late_by = 350 * MS};
+    ax_interval_init(&b->interval, START + 100 * MS, 100 * MS);
+    struct ax_task *task = ax_task_spawn(&b->base);
+    ax_executor_run(executor);
+    /* 100 on time; 200 late, at 450, at once; 300 and 400 skipped; then 500 and 600. */
+    static const uint64_t ticks_ms[] = {100, 200, 500, 600};
+    for (int i = 0; i < 4; i++)
+        ck_assert_uint_eq(b->scheduled[i], START + ticks_ms[i] * MS);
+    ck_assert_uint_eq(b->seen[1], b->seen[0] + 350 * MS); /* at once, late */
+    ax_task_detach(task);
+    ax_executor_free(executor);
+}
+END_TEST
+
 static Suite *sleep_suite(void)
 {
     Suite *s = suite_create("05-sleep");
@@ -334,6 +406,8 @@ static Suite *sleep_suite(void)
     tcase_add_test(tc, a_timeout_drops_a_future_that_is_too_slow_and_says_etimedout);
     tcase_add_test(tc, a_result_ready_at_the_same_turn_as_the_timeout_wins);
     tcase_add_test(tc, time_advanced_by_hand_a_year_at_once_fires_what_is_due_in_order);
+    tcase_add_test(tc, an_interval_ticks_on_its_schedule_however_long_each_tick_takes);
+    tcase_add_test(tc, missed_ticks_are_skipped_and_the_schedule_is_kept);
     tcase_add_test(tc, a_real_sleep_of_two_milliseconds_is_not_shorter);
     tcase_add_test(tc, a_real_sleep_of_300_microseconds_is_not_shorter);
     suite_add_tcase(s, tc);
