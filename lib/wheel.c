@@ -5,7 +5,6 @@
 enum {
     BITS = 6, /* log2(AX_WHEEL_SLOTS): each level takes 6 more bits of the tick */
     MASK = AX_WHEEL_SLOTS - 1,
-    FIRING = 0xff, /* level of a timer taken out of its slot to fire */
 };
 
 /* Ticks the wheel can hold: 64^LEVELS. */
@@ -58,7 +57,7 @@ void ax_wheel_cancel(struct ax_wheel *wheel, struct ax_timer *timer)
     if (!timer->pending)
         return;
     ax_list_remove(&timer->link);
-    if (timer->level != FIRING && ax_list_empty(&wheel->slots[timer->level][timer->slot]))
+    if (ax_list_empty(&wheel->slots[timer->level][timer->slot]))
         wheel->occupied[timer->level] &= ~((uint64_t)1 << timer->slot);
     timer->pending = false;
     wheel->count--;
@@ -120,14 +119,14 @@ static void sort_due(struct ax_list *due)
     ax_list_splice_back(due, &sorted);
 }
 
-/* Takes a slot's timers out into `into`, marking them as no longer in any slot. */
+/* Takes a slot's timers out into `into`. They keep their level and slot: a callback that
+ * cancels one of them then finds that slot empty (its bit is already clear) or holding
+ * timers armed since (its bit must stay), and either way leaves the bit right. */
 static void take_slot(struct ax_wheel *wheel, int level, int slot, struct ax_list *into)
 {
     ax_list_init(into);
     ax_list_splice_back(into, &wheel->slots[level][slot]);
     wheel->occupied[level] &= ~((uint64_t)1 << slot);
-    for (struct ax_list *n = into->next; n != into; n = n->next)
-        ax_container_of(n, struct ax_timer, link)->level = FIRING;
 }
 
 // snippet wheel-advance

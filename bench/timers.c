@@ -1,0 +1,236 @@
+//@ 05
+/*
+ * timers: a million one-shot timers, spread over one second, and how late each fires.
+ *
+ * The workload, the same for every variant and for the peers (make bench-peers): t0 is
+ * read just before the first timer is armed; timer i is due at t0 + d_i, where d_i is
+ * the i-th number of splitmix64 seeded with SEED, modulo 1,000,000,001 ns. Each firing
+ * records now - deadline, on the real clock. Two variants:
+ *
+ *     timers.task.*     one task per timer, awaiting ax_sleep_until: what a program of
+ *                       a million sleeping tasks gets from the runtime
+ *     timers.wheel.*    bare wheel entries with a callback, advanced by a loop that
+ *                       sleeps the thread until the next one is due: the data structure
+ *
+ * and for each:
+ *
+ *     insert_ns_per_timer       from t0 until the last timer is armed, per timer (for
+ *                               tasks: spawning each and polling it once)
+ *     total_ms                  from t0 to the last firing
+ *     overshoot_{p50,p99,max}_us        now - deadline over all the timers
+ *     steady_overshoot_p99_us   the same over the timers due after the last was armed:
+ *                               the others measure the backlog of arming, not the timers
+ */
+#include "bench.h"
+#include "ax/task.h"
+#include "ax/timer.h"
+#include "ax/wheel.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+enum { TIMERS = 1000000 };
+#define SEED      UINT64_C(0x5EED000000000001)
+#define SPREAD_NS UINT64_C(1000000001)
+
+// snippet bench-timers-workload
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+// end snippet
+
+/* What one run recorded: each timer's deadline and lateness, and when arming ended. */
+struct run {
+    uint64_t t0, armed_at, last_fired;
+    uint64_t *deadline;
+    int64_t *late; /* ns; -1 until fired */
+    size_t fired;
+};
+
+static void run_init(struct run *run)
+{
+    run->deadline = malloc(TIMERS * sizeof *run->deadline);
+    run->late = malloc(TIMERS * sizeof *run->late);
+    if (run->deadline == NULL || run->late == NULL)
+        bench_fail("out of memory");
+    /* Touched now, so the bookkeeping's page faults are not counted as the timers'. */
+    memset(run->deadline, 0, TIMERS * sizeof *run->deadline);
+    memset(run->late, 0xff, TIMERS * sizeof *run->late);
+    run->fired = 0;
+}
+
+static void fired(struct run *run, size_t i)
+{
+    uint64_t now = ax_now_ns();
+    run->late[i] = (int64_t)(now - run->deadline[i]);
+    run->last_fired = now;
+    run->fired++;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static double percentile_us(int64_t *sorted, size_t n, double p)
+{
+    if (n == 0)
+        return 0;
+    size_t k = (size_t)(p * (double)(n - 1) + 0.5);
+    return (double)sorted[k] / 1000.0;
+}
+
+static void report(const char *variant, struct run *run)
+{
+    if (run->fired != TIMERS)
+        bench_fail("%s: %zu of %d timers fired", variant, run->fired, TIMERS);
+    int64_t *steady = malloc(TIMERS * sizeof *steady);
+    if (steady == NULL)
+        bench_fail("out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < TIMERS; i++) {
+        if (run->late[i] < 0)
+            bench_fail("%s: timer %zu fired %lld ns early", variant, i, (long long)-run->late[i]);
+        if (run->deadline[i] > run->armed_at)
+            steady[n++] = run->late[i];
+    }
+    qsort(run->late, TIMERS, sizeof *run->late, by_value);
+    qsort(steady, n, sizeof *steady, by_value);
+    char name[80];
+#define REPORT(metric, value, unit)                                                                \
+    do {                                                                                           \
+        snprintf(name, sizeof name, "timers.%s.%s", variant, metric);                              \
+        bench_report(name, value, unit);                                                           \
+    } while (0)
+    REPORT("insert_ns_per_timer", (double)(run->armed_at - run->t0) / TIMERS, "ns");
+    REPORT("total_ms", (double)(run->last_fired - run->t0) / AX_NS_PER_MS, "ms");
+    REPORT("overshoot_p50_us", percentile_us(run->late, TIMERS, 0.50), "us");
+    REPORT("overshoot_p99_us", percentile_us(run->late, TIMERS, 0.99), "us");
+    REPORT("overshoot_max_us", percentile_us(run->late, TIMERS, 1.0), "us");
+    REPORT("steady_overshoot_p99_us", percentile_us(steady, n, 0.99), "us");
+#undef REPORT
+    free(steady);
+    free(run->deadline);
+    free(run->late);
+}
+
+/* ---- one task per timer ------------------------------------------------------------- */
+
+// snippet bench-timers-task
+/* One timer's task: sleeps until its deadline, then notes how late it woke. */
+struct sleeper {
+    struct ax_future base;
+    struct ax_sleep sleep;
+    struct run *run;
+    uint32_t index;
+    bool armed;
+};
+
+static size_t armed; /* tasks that have polled once, and so armed their timer */
+
+static ax_result sleeper_poll(struct ax_future *self, struct ax_context *cx)
+{
+    struct sleeper *s = (struct sleeper *)self;
+    ax_result rc = ax_poll(&s->sleep.base, cx);
+    if (!s->armed && (s->armed = true) && ++armed == TIMERS)
+        s->run->armed_at = ax_now_ns();
+    if (rc == AX_PENDING)
+        return rc;
+    fired(s->run, s->index);
+    return 0;
+}
+// end snippet
+
+static void sleeper_drop(struct ax_future *self)
+{
+    ax_future_drop(&((struct sleeper *)self)->sleep.base);
+}
+
+static const struct ax_future_ops sleeper_ops = {.poll = sleeper_poll, .drop = sleeper_drop};
+
+static void task_variant(void)
+{
+    struct ax_executor *executor;
+    int err = ax_executor_new(&executor, NULL);
+    if (err < 0)
+        bench_fail("executor: %s", ax_strerror(err));
+    struct run run;
+    run_init(&run);
+    uint64_t seed = SEED;
+    armed = 0;
+    run.t0 = ax_now_ns();
+    for (uint32_t i = 0; i < TIMERS; i++) {
+        run.deadline[i] = run.t0 + splitmix64(&seed) % SPREAD_NS;
+        struct sleeper *s = ax_task_alloc(executor, sizeof *s);
+        if (s == NULL)
+            bench_fail("out of memory");
+        *s = (struct sleeper){.base = {&sleeper_ops}, .run = &run, .index = i};
+        ax_sleep_until_init(&s->sleep, run.deadline[i]);
+        ax_task_detach(ax_task_spawn(&s->base));
+    }
+    err = ax_executor_run(executor);
+    if (err < 0)
+        bench_fail("running the timers: %s", ax_strerror(err));
+    ax_executor_free(executor);
+    report("task", &run);
+}
+
+/* ---- bare wheel entries -------------------------------------------------------------- */
+
+struct entry {
+    struct ax_timer timer;
+    struct run *run;
+    uint32_t index;
+};
+
+static void entry_fired(struct ax_timer *timer)
+{
+    struct entry *e = ax_container_of(timer, struct entry, timer);
+    fired(e->run, e->index);
+}
+
+static void wheel_variant(void)
+{
+    struct entry *entries = calloc(TIMERS, sizeof *entries);
+    struct ax_wheel *wheel = malloc(sizeof *wheel);
+    if (entries == NULL || wheel == NULL)
+        bench_fail("out of memory");
+    memset(entries, 0, TIMERS * sizeof *entries); /* the caller's memory, faulted in first */
+    struct run run;
+    run_init(&run);
+    uint64_t seed = SEED;
+    run.t0 = ax_now_ns();
+    ax_wheel_init(wheel, run.t0);
+    for (uint32_t i = 0; i < TIMERS; i++) {
+        run.deadline[i] = run.t0 + splitmix64(&seed) % SPREAD_NS;
+        entries[i] = (struct entry){.run = &run, .index = i};
+        ax_timer_init(&entries[i].timer, entry_fired);
+        ax_wheel_insert(wheel, &entries[i].timer, run.deadline[i]);
+    }
+    run.armed_at = ax_now_ns();
+    while (wheel->count > 0) {
+        ax_wheel_advance(wheel, ax_now_ns());
+        uint64_t next = ax_wheel_next_ns(wheel);
+        if (next != UINT64_MAX && next > ax_now_ns()) {
+            struct timespec at = {.tv_sec = (time_t)(next / AX_NS_PER_S),
+                                  .tv_nsec = (long)(next % AX_NS_PER_S)};
+            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
+        }
+    }
+    report("wheel", &run);
+    free(entries);
+    free(wheel);
+}
+
+int main(void)
+{
+    bench_report("timers.count", TIMERS, "timers");
+    wheel_variant();
+    task_variant();
+    return 0;
+}
