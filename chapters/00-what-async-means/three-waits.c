@@ -1,7 +1,7 @@
 /*
  * three-waits: the four steps of asynchronous I/O, with nothing but the kernel's API.
  *
- *     build/bin/three-waits [--ms N]
+ *     build/bin/three-waits [--ms N]      (--help prints the usage)
  *
  * Chapter 00. Three slow workers each answer one question after N ms (default 200).
  * A worker is a child process (`sleep; echo`) whose answer arrives on a pipe, so
@@ -169,20 +169,27 @@ static void report(const char *how, struct job jobs[], double started)
     printf("\n");
 }
 
+static void usage(FILE *to, int status)
+{
+    fprintf(to, "usage: three-waits [--ms N]\n"
+                "  asks three slow workers, blocking and then async; each answers after\n"
+                "  N ms (0..60000, default 200)\n");
+    exit(status);
+}
+
 int main(int argc, char **argv)
 {
     int delay_ms = 200;
-    if (argc == 3 && strcmp(argv[1], "--ms") == 0) {
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        usage(stdout, 0);
+    } else if (argc == 3 && strcmp(argv[1], "--ms") == 0) {
         char *end;
         long ms = strtol(argv[2], &end, 10);
-        if (argv[2][0] == '\0' || *end != '\0' || ms < 0 || ms > 60000) {
-            fprintf(stderr, "three-waits: --ms wants a whole number of milliseconds, 0 to 60000\n");
-            return EXIT_FAILURE;
-        }
+        if (argv[2][0] == '\0' || *end != '\0' || ms < 0 || ms > 60000)
+            usage(stderr, 2);
         delay_ms = (int)ms;
     } else if (argc != 1) {
-        fprintf(stderr, "usage: %s [--ms N]\n", argv[0]);
-        return EXIT_FAILURE;
+        usage(stderr, 2);
     }
     struct job jobs[JOBS] = {{.name = "A"}, {.name = "B"}, {.name = "C"}};
 

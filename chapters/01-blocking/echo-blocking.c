@@ -24,23 +24,32 @@
 
 enum { DEFAULT_PORT = 7000 };
 
-static void usage(void)
+static void usage(FILE *to, int status)
 {
-    fprintf(stderr, "usage: echo-blocking [--port N]   (N in 0..65535; 0 picks a free port)\n");
-    exit(2);
+    fprintf(to,
+            "usage: echo-blocking [--port N]\n"
+            "  N in 0..65535; 0 picks a free port (default %d)\n",
+            DEFAULT_PORT);
+    exit(status);
 }
 
 static uint16_t parse_args(int argc, char **argv)
 {
-    static const struct option options[] = {{"port", required_argument, NULL, 'p'}, {0}};
+    static const struct option options[] = {
+        {"port", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'H'},
+        {0},
+    };
     uint16_t port = DEFAULT_PORT;
     int opt;
     while ((opt = getopt_long(argc, argv, "p:", options, NULL)) != -1) {
+        if (opt == 'H')
+            usage(stdout, 0);
         if (opt != 'p' || ax_parse_port(optarg, &port) < 0)
-            usage();
+            usage(stderr, 2);
     }
     if (optind != argc)
-        usage();
+        usage(stderr, 2);
     return port;
 }
 

@@ -167,13 +167,21 @@ static const char *describe(int err)
     }
 }
 
+static void usage(FILE *to, int status)
+{
+    fprintf(to, "usage: http-get http://HOST[:PORT][/PATH]\n"
+                "  fetches the URL with HTTP/1.0 and writes the body to standard output;\n"
+                "  the status line and headers go to standard error\n");
+    exit(status);
+}
+
 int main(int argc, char **argv)
 {
     struct url url;
-    if (argc != 2 || parse_url(argv[1], &url) < 0) {
-        fprintf(stderr, "usage: http-get http://HOST[:PORT][/PATH]\n");
-        return 2;
-    }
+    if (argc == 2 && strcmp(argv[1], "--help") == 0)
+        usage(stdout, 0);
+    if (argc != 2 || parse_url(argv[1], &url) < 0)
+        usage(stderr, 2);
     int fd = ax_connect(url.host, url.port);
     if (fd < 0) {
         fprintf(stderr, "http-get: connect %s:%u: %s\n", url.host, (unsigned)url.port,

@@ -207,13 +207,13 @@ static int spawn_client_thread(int fd, const char *peer)
     return 0;
 }
 
-static void usage(void)
+static void usage(FILE *to, int status)
 {
-    fprintf(stderr, "usage: http-serve [--port N] [--dir DIR] [--delay-ms N]\n"
-                    "  --port N      port on 127.0.0.1 (default 8080; 0 picks a free port)\n"
-                    "  --dir DIR     serve the files under DIR instead of a generated page\n"
-                    "  --delay-ms N  wait N ms (0..60000) before answering each request\n");
-    exit(2);
+    fprintf(to, "usage: http-serve [--port N] [--dir DIR] [--delay-ms N]\n"
+                "  --port N      port on 127.0.0.1 (default 8080; 0 picks a free port)\n"
+                "  --dir DIR     serve the files under DIR instead of a generated page\n"
+                "  --delay-ms N  wait N ms (0..60000) before answering each request\n");
+    exit(status);
 }
 
 int main(int argc, char **argv)
@@ -221,6 +221,7 @@ int main(int argc, char **argv)
     static const struct option options[] = {{"port", required_argument, NULL, 'p'},
                                             {"dir", required_argument, NULL, 'd'},
                                             {"delay-ms", required_argument, NULL, 'w'},
+                                            {"help", no_argument, NULL, 'H'},
                                             {0}};
     uint16_t port = DEFAULT_PORT;
     int opt;
@@ -229,7 +230,7 @@ int main(int argc, char **argv)
         switch (opt) {
         case 'p':
             if (ax_parse_port(optarg, &port) < 0)
-                usage();
+                usage(stderr, 2);
             break;
         case 'd':
             site_dir_fd = open(optarg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -241,14 +242,17 @@ int main(int argc, char **argv)
         case 'w':
             delay_ms = strtoull(optarg, &end, 10);
             if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || delay_ms > 60000)
-                usage();
+                usage(stderr, 2);
+            break;
+        case 'H':
+            usage(stdout, 0);
             break;
         default:
-            usage();
+            usage(stderr, 2);
         }
     }
     if (optind != argc)
-        usage();
+        usage(stderr, 2);
 
     int listen_fd = ax_listen("127.0.0.1", port, &port);
     if (listen_fd < 0) {

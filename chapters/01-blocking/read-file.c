@@ -18,6 +18,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -30,12 +31,20 @@ static long times_blocked(void)
     return usage.ru_nvcsw;
 }
 
+static void usage(FILE *to, int status)
+{
+    fprintf(to, "usage: read-file PATH\n"
+                "  reads the file to its end and reports the bytes, the read() calls, the\n"
+                "  time taken and how often the thread slept\n");
+    exit(status);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: read-file PATH\n");
-        return 2;
-    }
+    if (argc == 2 && strcmp(argv[1], "--help") == 0)
+        usage(stdout, 0);
+    if (argc != 2 || argv[1][0] == '-')
+        usage(stderr, 2);
     const char *path = argv[1];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {

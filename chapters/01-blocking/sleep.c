@@ -29,16 +29,22 @@ static void *slow_job(void *arg)
     return NULL;
 }
 
-static void usage(void)
+static void usage(FILE *to, int status)
 {
-    fprintf(stderr, "usage: sleep [--ms N] [--thread]   (N: the slow job's length, 0..60000)\n");
-    exit(2);
+    fprintf(to, "usage: sleep [--ms N] [--thread]\n"
+                "  a ticker that runs a slow job of N ms (0..60000, default 1000) at its\n"
+                "  third tick; --thread runs the job on a second thread\n");
+    exit(status);
 }
 
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"ms", required_argument, NULL, 'm'}, {"thread", no_argument, NULL, 't'}, {0}};
+        {"ms", required_argument, NULL, 'm'},
+        {"thread", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'H'},
+        {0},
+    };
     int use_thread = 0;
     int opt;
     while ((opt = getopt_long(argc, argv, "m:t", options, NULL)) != -1) {
@@ -47,17 +53,20 @@ int main(int argc, char **argv)
         case 'm':
             slow_job_ms = strtoull(optarg, &end, 10);
             if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || slow_job_ms > 60000)
-                usage();
+                usage(stderr, 2);
             break;
         case 't':
             use_thread = 1;
             break;
+        case 'H':
+            usage(stdout, 0);
+            break;
         default:
-            usage();
+            usage(stderr, 2);
         }
     }
     if (optind != argc)
-        usage();
+        usage(stderr, 2);
     setvbuf(stdout, NULL, _IOLBF, 0); /* show each line as it happens, even in a pipe */
 
     pthread_t worker;

@@ -67,14 +67,14 @@ struct conn {
 };
 // end snippet
 
-static void usage(void)
+static void usage(FILE *to, int status)
 {
-    fprintf(stderr,
+    fprintf(to,
             "usage: echo-reactor [--backend NAME] [--port N]\n"
             "  NAME: one of: %s (default: $AX_BACKEND, or the first)\n"
             "  N in 0..65535; 0 picks a free port (default %d)\n",
             ax_reactor_backend_names(), DEFAULT_PORT);
-    exit(2);
+    exit(status);
 }
 
 static void parse_args(int argc, char **argv, const char **backend, uint16_t *port)
@@ -82,17 +82,20 @@ static void parse_args(int argc, char **argv, const char **backend, uint16_t *po
     static const struct option options[] = {
         {"backend", required_argument, NULL, 'b'},
         {"port", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'H'},
         {0},
     };
     int opt;
     while ((opt = getopt_long(argc, argv, "b:p:", options, NULL)) != -1) {
-        if (opt == 'b')
+        if (opt == 'H')
+            usage(stdout, 0);
+        else if (opt == 'b')
             *backend = optarg;
         else if (opt != 'p' || ax_parse_port(optarg, port) < 0)
-            usage();
+            usage(stderr, 2);
     }
     if (optind != argc)
-        usage();
+        usage(stderr, 2);
 }
 
 static void on_listener(struct ax_reactor *reactor, int fd, int events, void *data);

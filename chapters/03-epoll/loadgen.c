@@ -18,9 +18,10 @@
  *
  * Chapter 03 introduces it; chapter 10 loads the finished runtime with it. Its rules:
  * every run is bounded (N x M at most MAX_SAMPLES, and the whole run at most --timeout
- * seconds, default 60); a bad flag prints the usage and exits 2; a refused connection,
- * a connection the server closes early, or an echo that differs from what was sent is
- * reported, naming the connection, and exits 1. Nothing is ever retried.
+ * seconds, default 60); a bad flag prints the usage on standard error and exits 2, and
+ * --help prints it on standard output and exits 0; a refused connection, a connection
+ * the server closes early, or an echo that differs from what was sent is reported,
+ * naming the connection, and exits 1. Nothing is ever retried.
  */
 #include "ax/clock.h"
 #include "ax/error.h"
@@ -78,9 +79,9 @@ struct load {
     long connecting, connected, next_to_connect, finished;
 };
 
-static void usage(void)
+static void usage(FILE *to, int status)
 {
-    fprintf(stderr,
+    fprintf(to,
             "usage: loadgen HOST:PORT --conns N --requests M --size BYTES [--timeout SECONDS] "
             "[--tsv PREFIX]\n"
             "  N connections (1..%d), each sending M requests (>= 1) of BYTES bytes (1..%d)\n"
@@ -89,7 +90,7 @@ static void usage(void)
             "  --tsv: print PREFIX.rps.N, PREFIX.p50_us.N, PREFIX.p99_us.N, PREFIX.max_us.N\n"
             "         as name<TAB>value<TAB>unit lines; the summary goes to stderr\n",
             MAX_CONNS, MAX_SIZE, MAX_SAMPLES, DEFAULT_TIMEOUT_S);
-    exit(2);
+    exit(status);
 }
 
 __attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *fmt, ...)
@@ -110,7 +111,7 @@ static long parse_count(const char *text, long min, long max)
     errno = 0;
     long value = strtol(text, &end, 10);
     if (errno != 0 || end == text || *end != '\0' || value < min || value > max)
-        usage();
+        usage(stderr, 2);
     return value;
 }
 
@@ -119,7 +120,7 @@ static void parse_target(char *text, struct options *opt)
     char *colon = strrchr(text, ':');
     if (colon == NULL || colon == text || ax_parse_port(colon + 1, &opt->port) < 0 ||
         opt->port == 0)
-        usage();
+        usage(stderr, 2);
     *colon = '\0';
     opt->host = text;
 }
@@ -127,9 +128,13 @@ static void parse_target(char *text, struct options *opt)
 static void parse_args(int argc, char **argv, struct options *opt)
 {
     static const struct option options[] = {
-        {"conns", required_argument, NULL, 'c'}, {"requests", required_argument, NULL, 'r'},
-        {"size", required_argument, NULL, 's'},  {"timeout", required_argument, NULL, 't'},
-        {"tsv", required_argument, NULL, 'T'},   {0},
+        {"conns", required_argument, NULL, 'c'},
+        {"requests", required_argument, NULL, 'r'},
+        {"size", required_argument, NULL, 's'},
+        {"timeout", required_argument, NULL, 't'},
+        {"tsv", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'H'},
+        {0},
     };
     *opt = (struct options){.timeout_s = DEFAULT_TIMEOUT_S};
     int c;
@@ -149,17 +154,20 @@ static void parse_args(int argc, char **argv, struct options *opt)
             break;
         case 'T':
             if (optarg[0] == '\0')
-                usage();
+                usage(stderr, 2);
             opt->tsv_prefix = optarg;
             break;
+        case 'H':
+            usage(stdout, 0);
+            break;
         default:
-            usage();
+            usage(stderr, 2);
         }
     }
     if (optind != argc - 1 || opt->conns == 0 || opt->requests == 0 || opt->size == 0)
-        usage();
+        usage(stderr, 2);
     if (opt->conns * opt->requests > MAX_SAMPLES)
-        usage();
+        usage(stderr, 2);
     parse_target(argv[optind], opt);
 }
 

@@ -386,12 +386,12 @@ static void stop_backend(struct backend *b)
     waitpid(b->pid, NULL, 0);
 }
 
-static void usage(void)
+static void usage(FILE *to, int status)
 {
-    fprintf(stderr, "usage: concurrent-fetch [--delays FAST,SLOW] [--tsv]\n"
-                    "  FAST, SLOW: how long each server waits before answering, in ms\n"
-                    "  (1..10000; default 100,200)\n");
-    exit(2);
+    fprintf(to, "usage: concurrent-fetch [--delays FAST,SLOW] [--tsv]\n"
+                "  FAST, SLOW: how long each server waits before answering, in ms\n"
+                "  (1..10000; default 100,200)\n");
+    exit(status);
 }
 
 int main(int argc, char **argv)
@@ -399,6 +399,7 @@ int main(int argc, char **argv)
     static const struct option options[] = {
         {"delays", required_argument, NULL, 'd'},
         {"tsv", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'H'},
         {0},
     };
     unsigned delays[2] = {100, 200};
@@ -406,14 +407,16 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt_long(argc, argv, "d:t", options, NULL)) != -1) {
         char extra;
-        if (opt == 't')
+        if (opt == 'H')
+            usage(stdout, 0);
+        else if (opt == 't')
             tsv = true;
         else if (opt != 'd' || sscanf(optarg, "%u,%u%c", &delays[0], &delays[1], &extra) != 2 ||
                  delays[0] < 1 || delays[1] < 1 || delays[0] > 10000 || delays[1] > 10000)
-            usage();
+            usage(stderr, 2);
     }
     if (optind != argc)
-        usage();
+        usage(stderr, 2);
 
     struct backend backends[2];
     uint16_t ports[2];

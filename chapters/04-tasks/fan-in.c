@@ -313,12 +313,12 @@ static void print(const char *how, const struct outcome *o, bool tsv, const char
            how, o->peak_len, o->peak_mb, o->rss_growth_mb);
 }
 
-static void usage(void)
+static void usage(FILE *to, int status)
 {
-    fprintf(stderr, "usage: fan-in [--producers N] [--messages M] [--bound B] [--tsv]\n"
-                    "  N producers (1..1000, default 10) each send M messages (1..1000000,\n"
-                    "  default 100000); --bound B (1..1000000) caps the queue at B\n");
-    exit(2);
+    fprintf(to, "usage: fan-in [--producers N] [--messages M] [--bound B] [--tsv]\n"
+                "  N producers (1..1000, default 10) each send M messages (1..1000000,\n"
+                "  default 100000); --bound B (1..1000000) caps the queue at B\n");
+    exit(status);
 }
 
 static uint32_t parse(const char *text, uint32_t max)
@@ -326,7 +326,7 @@ static uint32_t parse(const char *text, uint32_t max)
     unsigned long value;
     char extra;
     if (sscanf(text, "%lu%c", &value, &extra) != 1 || value < 1 || value > max)
-        usage();
+        usage(stderr, 2);
     return (uint32_t)value;
 }
 
@@ -337,6 +337,7 @@ int main(int argc, char **argv)
         {"messages", required_argument, NULL, 'm'},
         {"bound", required_argument, NULL, 'b'},
         {"tsv", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'H'},
         {0},
     };
     uint32_t producers = 10, messages = 100000, bound = 0;
@@ -356,12 +357,15 @@ int main(int argc, char **argv)
         case 't':
             tsv = true;
             break;
+        case 'H':
+            usage(stdout, 0);
+            break;
         default:
-            usage();
+            usage(stderr, 2);
         }
     }
     if (optind != argc)
-        usage();
+        usage(stderr, 2);
 
     if (tsv) {
         printf("fanin.messages\t%llu\tmessages\n", (unsigned long long)producers * messages);

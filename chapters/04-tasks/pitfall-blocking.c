@@ -238,11 +238,13 @@ static double run(bool on_thread, uint64_t sleep_ns)
     return (double)worst_ns / (double)AX_NS_PER_MS;
 }
 
-static void usage(void)
+static void usage(FILE *to, int status)
 {
-    fprintf(stderr,
-            "usage: pitfall-blocking [--sleep-ms N] [--tsv]   (N in 1..5000, default 200)\n");
-    exit(2);
+    fprintf(to, "usage: pitfall-blocking [--sleep-ms N] [--tsv]\n"
+                "  a task's slow job sleeps N ms (1..5000, default 200), first in the task and\n"
+                "  then on a helper thread; a ticker task reports how late it got its ticks\n"
+                "  --tsv  the results as name<TAB>value<TAB>unit lines\n");
+    exit(status);
 }
 
 int main(int argc, char **argv)
@@ -250,6 +252,7 @@ int main(int argc, char **argv)
     static const struct option options[] = {
         {"sleep-ms", required_argument, NULL, 's'},
         {"tsv", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'H'},
         {0},
     };
     unsigned sleep_ms = 200;
@@ -257,14 +260,16 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt_long(argc, argv, "s:t", options, NULL)) != -1) {
         char extra;
-        if (opt == 't')
+        if (opt == 'H')
+            usage(stdout, 0);
+        else if (opt == 't')
             tsv = true;
         else if (opt != 's' || sscanf(optarg, "%u%c", &sleep_ms, &extra) != 1 || sleep_ms < 1 ||
                  sleep_ms > 5000)
-            usage();
+            usage(stderr, 2);
     }
     if (optind != argc)
-        usage();
+        usage(stderr, 2);
 
     uint64_t sleep_ns = sleep_ms * AX_NS_PER_MS;
     double in_task = run(false, sleep_ns);

@@ -213,12 +213,20 @@ static void move_while_pending(void)
     free(moved);
 }
 
+static void usage(FILE *to, int status)
+{
+    fprintf(to, "usage: pitfall-move\n"
+                "  copies and moves futures that point into themselves, and shows which\n"
+                "  pointers go stale (no options)\n");
+    exit(status);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc > 1) {
-        fprintf(stderr, "usage: %s   (no arguments)\n", argv[0]);
-        return 2;
-    }
+    if (argc == 2 && strcmp(argv[1], "--help") == 0)
+        usage(stdout, 0);
+    if (argc > 1)
+        usage(stderr, 2);
     greet(false);
     move_while_pending();
     greet(true);
