@@ -24,8 +24,9 @@
 
 /*
  * Serves the client connected on fd until it sends QUIT or its stream ends. Returns 0
- * then; or a negative errno value when the connection fails (-EPIPE when the client
- * has gone while a reply was being written: never SIGPIPE). It neither closes fd nor
+ * then; or a negative errno value when the connection fails: -EPIPE when the client
+ * has gone while a reply was being written (never SIGPIPE), -EBADF when fd is not an
+ * open descriptor, whatever else a read or write reported. It neither closes fd nor
  * keeps anything allocated after returning.
  */
 int line_server_serve(int fd);

@@ -23,8 +23,9 @@
  * Runs until the caller shuts the listening socket down (shutdown(listen_fd,
  * SHUT_RDWR), after which accept fails with EINVAL). Then it stops accepting, waits
  * until every client it admitted has left and been closed, and returns 0. Another
- * accept failure ends it the same way but returns that error (negative errno). A
- * client whose thread cannot be started is closed and frees its slot at once.
+ * accept failure ends it the same way but returns that error as a negative errno value
+ * (-ENOTSOCK when listen_fd is not a socket, for one). A client whose thread cannot be
+ * started is closed and frees its slot at once.
  */
 int thread_cap_serve(int listen_fd, int max_clients);
 

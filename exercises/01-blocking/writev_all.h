@@ -12,10 +12,11 @@
 
 /*
  * Writes every byte described by iov[0..iovcnt) to fd, in order, continuing after
- * short writes and EINTR. Returns 0, or a negative errno value on failure (-EPIPE
- * when the peer has closed; the process must not be killed by SIGPIPE). It may
- * modify the iov array as it goes. iovcnt may exceed IOV_MAX and entries may be
- * empty.
+ * short writes and EINTR. Returns 0, or a negative errno value on failure: -EPIPE
+ * when the peer has closed (the process must not be killed by SIGPIPE), -EBADF when
+ * fd is not an open descriptor, whatever else the write reported. It may modify the
+ * iov array as it goes. iovcnt may exceed IOV_MAX and entries may be empty; with
+ * iovcnt 0 (iov may then be NULL) there is nothing to write and it returns 0.
  */
 int writev_all(int fd, struct iovec *iov, int iovcnt);
 

@@ -20,7 +20,8 @@
  *    sent. Nobody else waits for it.
  *
  * A client that disconnects with an unfinished last line (no "\n") has that line
- * dropped.
+ * dropped. A client whose connection fails (a reset, any error on a read or a write)
+ * is closed and forgotten at once; the others carry on as if it had left.
  */
 #ifndef CHAT_ROOM_H
 #define CHAT_ROOM_H

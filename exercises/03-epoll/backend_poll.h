@@ -19,7 +19,9 @@
  * poll() on it and reports the entries with revents set: POLLIN as AX_READABLE,
  * POLLOUT as AX_WRITABLE, POLLHUP as AX_HANGUP, POLLERR (and POLLNVAL) as AX_ERROR.
  * timeout_ns is rounded up to whole milliseconds (-1: no limit). AX_EDGE is refused
- * with -EOPNOTSUPP: poll only knows "ready now". Errors are negative errno values.
+ * with -EOPNOTSUPP by add and modify: poll only knows "ready now". Other errors are
+ * negative errno values: -ENOMEM when an array cannot grow, and from wait, -EINTR
+ * when a signal cut the wait short (as ax/backend.h says) or what poll() reported.
  */
 extern const struct ax_backend exercise_backend_poll;
 

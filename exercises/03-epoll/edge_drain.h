@@ -26,8 +26,12 @@ struct edge_reader {
  * The callback for a non-blocking socket watched with AX_READABLE | AX_EDGE, with a
  * struct edge_reader as its data. Each call appends to `in` everything the socket
  * holds, reading until ax_recv returns -EAGAIN. A read of 0 sets eof; a failed read
- * (-ECONNRESET, ...) sets error, as does -ENOMEM from a buffer that cannot grow. After
- * either, it stops reading. It never unwatches or closes the fd: that is the caller's.
+ * (-ECONNRESET, ...) sets error, as does -ENOMEM from a buffer that cannot grow.
+ *
+ * Once eof or error is set, the reader has finished for good: the call that set it
+ * returns without another read, and every later call (the reactor may report the fd
+ * again) returns at once without reading at all, leaving `in` as it is. It never
+ * unwatches or closes the fd: that is the caller's.
  */
 void edge_reader_on_readable(struct ax_reactor *reactor, int fd, int events, void *data);
 

@@ -45,9 +45,11 @@ int join_set_spawn(struct join_set *set, struct ax_future *future);
 /*
  * A future that waits until every task in the set has finished, tasks spawned into the
  * set while it waits included, joining each one (its member is freed as it is joined).
- * It finishes with the number of tasks joined in total, or, if any task finished with
- * an error, with the first such error it joined; either way only once every task is
- * done. Dropping it while it waits leaves the set as it is.
+ * It finishes with the number of tasks the set has joined since join_set_init, by this
+ * wait and any earlier one (0 for a set that never had a task), or, if any task
+ * finished with an error, with the first such error the set joined; either way only
+ * once every task is done. Dropping it while it waits leaves the set as it is: the
+ * tasks it joined stay counted, and the next wait carries on.
  */
 struct join_set_wait {
     struct ax_future base;

@@ -42,7 +42,8 @@ struct frame_read {
  *     next byte on the socket is its first);
  *   AX_EOF if the stream ends before the frame is complete, wherever that is (before
  *     its first byte, inside the header, inside the body);
- *   any other error a read returned (-ECONNRESET, ...).
+ *   any other error a read returned (-ECONNRESET, -ENOTCONN for a socket that was
+ *     never connected, ...).
  * It never reads past the end of its frame, so frames sent back to back are read by
  * one future each. Dropped while waiting, it drops the read it was waiting in, so
  * nothing is left waiting on the source.

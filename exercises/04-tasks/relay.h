@@ -24,14 +24,18 @@
 enum { PUMP_BUF = 16 * 1024 };
 
 /* One direction, from -> to. Finishes with the number of bytes it copied once `from`
- * has ended and `to` has been shut down for writing; or with the error a read or a
- * write returned (it then shuts down nothing). */
+ * has ended and `to` has been shut down for writing; or with the error a read, a write
+ * or the shutdown returned (after a failed read or write it shuts down nothing).
+ *
+ * The count is the sum of what the reads returned, each read's bytes having then been
+ * written in full: a write future finishes with 0 or an error, never with a count,
+ * so the number of bytes comes from the read. */
 struct pump {
     struct ax_future base;
     struct ax_coroutine co;
     struct ax_source *from, *to;
-    ax_result rc;
-    int64_t total;
+    ax_result rc; /* the result of the read or write awaited last */
+    int64_t total; /* bytes read and then written in full */
     union { /* one I/O future at a time */
         struct ax_read_future read;
         struct ax_write_future write;

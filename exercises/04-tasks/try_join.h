@@ -29,7 +29,8 @@ struct try_join {
 
 /*
  * Prepares a join of futures[0..n). results and dropped have room for n entries; the
- * three arrays stay the caller's memory and must outlive the join. The join owns the
+ * three arrays stay the caller's memory and must outlive the join (with n == 0,
+ * futures may be NULL, and the join finishes with 0 on its first poll). The join owns the
  * futures from here on and drops each one exactly once: as soon as it finishes, when
  * another one fails (at that moment, not later), or when the join itself is dropped
  * before it is decided.

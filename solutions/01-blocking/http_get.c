@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,14 +85,21 @@ static int parse_status_line(const char *line)
     return (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
 }
 
-/* Digits only, spaces or tabs around them, no overflow. */
+/* Digits only, spaces or tabs around them, and a value that fits a long long. */
 static int parse_length(const char *text, long long *length)
 {
     text += strspn(text, " \t");
     size_t digits = strspn(text, "0123456789");
-    if (digits == 0 || digits > 18 || text[digits + strspn(text + digits, " \t")] != '\0')
-        return -EPROTO; /* 18 digits always fit in a long long */
-    *length = strtoll(text, NULL, 10);
+    if (digits == 0 || text[digits + strspn(text + digits, " \t")] != '\0')
+        return -EPROTO;
+    long long value = 0;
+    for (size_t i = 0; i < digits; i++) {
+        int digit = text[i] - '0';
+        if (value > (LLONG_MAX - digit) / 10)
+            return -EPROTO; /* too large to be any body's length */
+        value = value * 10 + digit;
+    }
+    *length = value;
     return 0;
 }
 

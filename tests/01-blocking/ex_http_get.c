@@ -297,6 +297,18 @@ START_TEST(http_get_refuses_a_content_length_over_the_limit)
 }
 END_TEST
 
+START_TEST(http_get_refuses_any_well_formed_length_over_the_limit)
+{
+    /* The largest length the header allows, and a small one written with leading zeros:
+     * both are numbers, so both are too large rather than malformed. */
+    assert_fails_with("HTTP/1.0 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n",
+                      -EMSGSIZE);
+    assert_fails_with("HTTP/1.0 200 OK\r\nContent-Length: 0000000000000000000000002000000\r\n"
+                      "\r\n",
+                      -EMSGSIZE);
+}
+END_TEST
+
 START_TEST(http_get_refuses_a_body_growing_over_the_limit)
 {
     struct script_server s = {0};
@@ -337,6 +349,7 @@ START_TEST(http_get_rejects_a_content_length_that_is_not_a_number)
         "HTTP/1.0 200 OK\r\nContent-Length: 12abc\r\n\r\n",
         "HTTP/1.0 200 OK\r\nContent-Length:\r\n\r\n",
         "HTTP/1.0 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+        "HTTP/1.0 200 OK\r\nContent-Length: 9223372036854775808\r\n\r\n", /* 2^63 */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_fails_with(bad[i], -EPROTO);
@@ -437,6 +450,7 @@ static Suite *http_get_suite(void)
     tcase_add_test(tc, http_get_accepts_an_empty_body);
     tcase_add_test(tc, http_get_accepts_a_body_of_exactly_the_limit);
     tcase_add_test(tc, http_get_refuses_a_content_length_over_the_limit);
+    tcase_add_test(tc, http_get_refuses_any_well_formed_length_over_the_limit);
     tcase_add_test(tc, http_get_refuses_a_body_growing_over_the_limit);
     tcase_add_test(tc, http_get_rejects_malformed_status_lines);
     tcase_add_test(tc, http_get_rejects_a_header_line_without_a_name_and_colon);

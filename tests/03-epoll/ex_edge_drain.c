@@ -196,6 +196,33 @@ START_TEST(edge_reader_reports_a_reset_connection_as_an_error)
 }
 END_TEST
 
+START_TEST(edge_reader_reads_nothing_once_it_has_finished)
+{
+    /* The reactor may report a finished reader's fd again (a hang-up is permanent, and a
+     * peer that reset may have left bytes behind); a finished reader leaves it alone. */
+    struct fixture f;
+    setup_fixture(&f);
+    ck_assert_int_eq(ax_write_all(f.fds[0], "late bytes", 10), 0);
+
+    f.reader.eof = true; /* finished by the end of the stream */
+    edge_reader_on_readable(f.reactor, f.fds[1], AX_READABLE, &f.reader);
+    ck_assert_msg(ax_buf_len(&f.reader.in) == 0,
+                  "a reader whose eof was set read %zu more bytes", ax_buf_len(&f.reader.in));
+    ck_assert(f.reader.eof && f.reader.error == 0);
+
+    f.reader.eof = false;
+    f.reader.error = -ECONNRESET; /* finished by an error */
+    edge_reader_on_readable(f.reactor, f.fds[1], AX_READABLE, &f.reader);
+    ck_assert_msg(ax_buf_len(&f.reader.in) == 0,
+                  "a reader whose error was set read %zu more bytes", ax_buf_len(&f.reader.in));
+    ck_assert_msg(f.reader.error == -ECONNRESET && !f.reader.eof,
+                  "a finished reader changed its verdict to error %d, eof %d", f.reader.error,
+                  f.reader.eof);
+    ck_assert_uint_eq(left_unread(f.fds[1]), 10);
+    teardown_fixture(&f);
+}
+END_TEST
+
 static Suite *edge_drain_suite(void)
 {
     Suite *s = suite_create("03-edge-drain");
@@ -204,6 +231,7 @@ static Suite *edge_drain_suite(void)
     tcase_add_test(tc, edge_reader_sees_the_end_of_stream_after_the_data);
     tcase_add_test(tc, edge_reader_keeps_up_with_a_stream_of_arrivals);
     tcase_add_test(tc, edge_reader_reports_a_reset_connection_as_an_error);
+    tcase_add_test(tc, edge_reader_reads_nothing_once_it_has_finished);
     suite_add_tcase(s, tc);
     return s;
 }
