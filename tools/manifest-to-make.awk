@@ -2,7 +2,8 @@
 #
 # For each [id] block it emits EX_<id>_CHAPTER, _EDIT, _SUITE, and the two test
 # binaries: _SOLVED (the suite linked with solutions/) and _READER (linked with the
-# reader's exercises/). Usage: awk -v O=build -f manifest-to-make.awk exercises/manifest
+# reader's exercises/). An id NN-challenge-NAME marks a challenge, which must have
+# difficulty 3. Usage: awk -v O=build -f manifest-to-make.awk exercises/manifest
 
 function fail(msg) {
     printf "exercises/manifest:%d: %s\n", NR, msg > "/dev/stderr"
@@ -17,6 +18,8 @@ function finish(   key, n, files, i, obj_solved, obj_reader, base, bin) {
     for (i = 1; i <= 6; i++)
         if (!((required[i]) in field))
             fail("exercise '" id "' has no '" required[i] "'")
+    if (id ~ /^[0-9][0-9]-challenge-/ && field["difficulty"] != "3")
+        fail("exercise '" id "' is a challenge (NN-challenge-NAME): its difficulty is 3")
     if (field["suite"] !~ ("^tests/" field["chapter"] "/ex_[a-z0-9_]+\\.c$"))
         fail("exercise '" id "': suite must be tests/" field["chapter"] "/ex_NAME.c")
     base = field["suite"]; sub(/^tests\//, "", base); sub(/\.c$/, "", base)
