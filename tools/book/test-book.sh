@@ -127,5 +127,71 @@ dir=$(copy missing-anchor)
 sed -i 's/(ch:02#the-loop)/(ch:02#no-such-section)/' "$dir/book.md"
 expect_failure "a link to a missing section" "$dir" "chapter 02 has no section with id 'no-such-section'"
 
+# --- One chapter on its own (chapter.lua): the page for make book-chapters, the text
+# for ./course read. Same listings and numbers as the book; links leave for the page
+# of the chapter they point into.
+render_chapter() { # render_chapter DIR CHAPTER FORMAT OUTFILE [pandoc options]
+    rdir=$1 rch=$2 rfmt=$3 rout=$4
+    shift 4
+    (cd "$rdir" && pandoc book.md --from markdown --lua-filter "$root/tools/book/chapter.lua" \
+        --metadata book-cache="$tmp/cache" --metadata book-chapter="$rch" "$@" \
+        --to "$rfmt" --wrap=none -o "$rout" 2>err.txt)
+}
+
+dir=$(copy chapter-page)
+printf '\nOn to [the loop](ch:02#the-loop).\n' >>"$dir/chapters/01-first/01-first.md"
+if render_chapter "$dir" 01-first html5 ch01.html --standalone --template "$root/tools/book/template.html"; then
+    ok
+    contains "a chapter page holds its chapter" "$dir/ch01.html" 'id="first-chapter"'
+    contains "a chapter page cuts its listings to its chapter" "$dir/ch01.html" "the chapter 01 way"
+    contains "a chapter page fills in numbers" "$dir/ch01.html" "$(printf '48.2\302\240µs')"
+    lacks "a chapter page holds no other chapter" "$dir/ch01.html" 'id="second-chapter"'
+    lacks "a chapter page leaves the front matter out" "$dir/ch01.html" 'id="front-matter"'
+    contains "a link into another chapter goes to its page" "$dir/ch01.html" 'href="02-second.html#the-loop"'
+    contains "a chapter page links to the next chapter" "$dir/ch01.html" 'href="02-second.html"'
+    contains "a chapter page links to the whole book" "$dir/ch01.html" 'href="../book.html"'
+else
+    bad "chapter 01 of the fixture failed to render as a page:"
+    sed 's/^/    /' "$dir/err.txt" >&2
+fi
+
+if render_chapter "$dir" 01 plain ch01.txt; then
+    ok
+    contains "chapter text has its numbered title" "$dir/ch01.txt" "1 First chapter"
+    contains "chapter text has its listings" "$dir/ch01.txt" "the chapter 01 way"
+    contains "chapter text has its numbers" "$dir/ch01.txt" "$(printf '48.2\302\240µs')"
+    contains "chapter text names its figures" "$dir/ch01.txt" "[Figure: A graph]"
+    contains "chapter text keeps links as text" "$dir/ch01.txt" "On to the loop."
+    lacks "chapter text shows no include stub" "$dir/ch01.txt" "include="
+    lacks "chapter text shows no bench placeholder" "$dir/ch01.txt" "{.bench"
+    lacks "chapter text holds no other chapter" "$dir/ch01.txt" "Second chapter"
+else
+    bad "chapter 01 of the fixture failed to render as text:"
+    sed 's/^/    /' "$dir/err.txt" >&2
+fi
+
+dir=$(copy chapter-unmeasured)
+rm "$dir/results.tsv"
+if render_chapter "$dir" 01 plain ch01.txt --metadata bench-missing=mark; then
+    ok
+    contains "without results, a number is marked" "$dir/ch01.txt" "[not measured]"
+    contains "without results, a chart is marked" "$dir/ch01.txt" "Chart: Wait cost. [not measured]"
+else
+    bad "bench-missing=mark did not render the chapter without results:"
+    sed 's/^/    /' "$dir/err.txt" >&2
+fi
+if render_chapter "$dir" 01 plain ch01.txt; then
+    bad "without results and without bench-missing=mark, the chapter should fail to render"
+else
+    contains "without results, the failure says to run make bench" "$dir/err.txt" "run \`make bench\`"
+fi
+
+dir=$(copy chapter-unknown)
+if render_chapter "$dir" 07 plain ch07.txt; then
+    bad "an unknown chapter rendered"
+else
+    contains "an unknown chapter is named" "$dir/err.txt" "the book has no chapter 7"
+fi
+
 echo "test-book: $passed checks passed, $failed failed"
 [ "$failed" -eq 0 ]
