@@ -140,12 +140,24 @@ test: deps
 test-run: $(SELECTED_TESTS)
 	@$(RUN_TESTS) $(SELECTED_TESTS)
 
+# SAN=asan builds the suites against your exercises with AddressSanitizer and UBSan
+# (in $(O)/asan, as `make asan` does); SAN=valgrind runs them under valgrind, as
+# `make memcheck` does. `./course verify --asan ID` and `--valgrind ID` explain one.
 test-exercises: deps
+ifeq ($(SAN),asan)
+	@$(MAKE) --no-print-directory O=$(O)/asan SAN=1 test-exercises-run EXERCISE_CHECK=--asan
+else ifeq ($(SAN),valgrind)
+	@command -v valgrind >/dev/null || { echo "SAN=valgrind needs valgrind: apt-get install valgrind" >&2; exit 1; }
+	@$(MAKE) --no-print-directory test-exercises-run EXERCISE_CHECK=--valgrind
+else ifneq ($(filter-out 1,$(SAN)),)
+	@echo "make test-exercises: SAN=$(SAN) is not a checker; use SAN=asan or SAN=valgrind" >&2; exit 2
+else
 	@$(MAKE) --no-print-directory test-exercises-run
+endif
 
 .PHONY: test-exercises-run
 test-exercises-run: $(SELECTED_READER)
-	@$(RUN_TESTS) --exercises $(foreach e,$(SELECTED_EXERCISES),$(e)=$(EX_$(e)_READER))
+	@$(RUN_TESTS) --exercises $(EXERCISE_CHECK) $(foreach e,$(SELECTED_EXERCISES),$(e)=$(EX_$(e)_READER))
 
 check-harness: deps
 	@$(MAKE) --no-print-directory check-harness-run
@@ -223,6 +235,7 @@ help:
 	@echo 'make test            run every test: library and exercise suites against solutions/'
 	@echo '                     CH=01 runs one chapter, EX=01-writev-all one exercise'
 	@echo 'make test-exercises  run the exercise suites against your work in exercises/'
+	@echo '                     SAN=asan with AddressSanitizer + UBSan, SAN=valgrind under valgrind'
 	@echo 'make check-harness   prove each exercise stub fails and its solution passes'
 	@echo 'make asan            every test under AddressSanitizer + UBSan (build/asan)'
 	@echo 'make memcheck        every test under valgrind; leaks are errors'
@@ -231,8 +244,10 @@ help:
 	@echo 'make test-snapshots  build each snapshot and run its chapters'"'"' tests'
 	@echo 'make bench           run the benchmarks; results in build/bench/results.tsv'
 	@echo 'make bench-peers     axle beside tokio: echo load and task costs in one run (peer.*)'
-	@echo 'make book            render build/book/book.{html,epub,pdf}; book-html is faster'
+	@echo 'make book            render build/book/book.{html,epub,pdf} and build/book/chapters/*.html'
+	@echo '                     (book-html: the one page, faster; book-chapters: the chapter pages)'
 	@echo 'make format          clang-format every C file (format-check only checks)'
 	@echo 'make compile_commands.json   for clangd'
 	@echo 'make clean           remove build/'
-	@echo './course             the course tool: progress, next exercise, verify, hint, watch'
+	@echo './course             the course tool: progress, next exercise, verify, hint, watch,'
+	@echo '                     read NN (a chapter in the terminal); ./course help lists them'

@@ -1,7 +1,8 @@
 /*
  * Tests for the course tool (tools/course): the manifest parser, the reading of
  * Check's output, the derived paths, and the built program itself run against a
- * small fake course in a temporary folder.
+ * small fake course in a temporary folder; `verify --asan` and `--valgrind` against
+ * a fake course of real C; and `read` against this repository's own book.
  *
  * The fake course has the same shape as the real one (exercises/manifest, a
  * Makefile that builds build/exercises/<chapter>/ex_<name>), but its "test
@@ -427,12 +428,17 @@ static void remove_course(const char *root)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-/* Runs `course ARGS` in root; returns its exit status, and its output in *out. */
-static int course(const char *root, const char *args, char **out)
+/*
+ * Runs `ENV course ARGS` in root (ENV: shell assignments such as "PATH=/x", or "");
+ * returns its exit status, and its output in *out: standard output alone when
+ * stdout_only, else with standard error.
+ */
+static int course_env(const char *root, const char *env, const char *args, bool stdout_only,
+                      char **out)
 {
-    char cmd[2 * PATH_MAX];
-    snprintf(cmd, sizeof cmd, "cd '%s' && AX_COURSE_ROOT='%s' NO_COLOR=1 '%s' %s 2>&1 </dev/null",
-             root, root, course_binary(), args);
+    char cmd[3 * PATH_MAX];
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s AX_COURSE_ROOT='%s' NO_COLOR=1 '%s' %s %s </dev/null",
+             root, env, root, course_binary(), args, stdout_only ? "2>/dev/null" : "2>&1");
     FILE *p = popen(cmd, "r");
     ck_assert_ptr_nonnull(p);
     size_t len = 0, cap = 4096;
@@ -447,9 +453,20 @@ static int course(const char *root, const char *args, char **out)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Runs `course ARGS` in root; returns its exit status, and its output in *out. */
+static int course(const char *root, const char *args, char **out)
+{
+    return course_env(root, "", args, false, out);
+}
+
 /* Asserts that text contains needle, showing the whole text when not. */
 #define ck_assert_has(text, needle)                                                                \
     ck_assert_msg(strstr((text), (needle)) != NULL, "expected \"%s\" in:\n%s", (needle), (text))
+
+/* Asserts that text does not contain needle. */
+#define ck_assert_lacks(text, needle)                                                              \
+    ck_assert_msg(strstr((text), (needle)) == NULL, "did not expect \"%s\" in:\n%s", (needle),     \
+                  (text))
 
 START_TEST(status_shows_progress_and_the_next_exercise)
 {
@@ -626,6 +643,400 @@ START_TEST(reset_restores_the_committed_stub)
 }
 END_TEST
 
+START_TEST(help_is_usage_on_stdout_and_exit_0)
+{
+    const char *root = fake_course();
+    char *out;
+    ck_assert_int_eq(course_env(root, "", "--help", true, &out), 0);
+    ck_assert_has(out, "usage: ./course");
+    ck_assert_has(out, "read [NN]");
+    ck_assert_has(out, "--asan");
+    free(out);
+    /* After a command too, and without a manifest to read. */
+    ck_assert_int_eq(course_env(root, "", "verify --help", true, &out), 0);
+    ck_assert_has(out, "usage: ./course");
+    free(out);
+    put(root, "exercises/manifest", "[broken\n");
+    ck_assert_int_eq(course_env(root, "", "-h", true, &out), 0);
+    ck_assert_has(out, "usage: ./course");
+    free(out);
+    remove_course(root);
+}
+END_TEST
+
+START_TEST(verify_rejects_a_bad_flag_with_usage)
+{
+    const char *root = fake_course();
+    char *out;
+    ck_assert_int_eq(course(root, "verify --asna 01-first", &out), 2);
+    ck_assert_has(out, "verify has no option '--asna'");
+    ck_assert_has(out, "usage: ./course");
+    free(out);
+    ck_assert_int_eq(course(root, "verify --asan --valgrind 01-first", &out), 2);
+    ck_assert_has(out, "one checker at a time");
+    free(out);
+    ck_assert_int_eq(course(root, "verify 01-first 01-second", &out), 2);
+    ck_assert_has(out, "usage: ./course");
+    free(out);
+    ck_assert_int_eq(course(root, "verify --asan nope", &out), 2);
+    ck_assert_has(out, "unknown exercise 'nope'");
+    free(out);
+    remove_course(root);
+}
+END_TEST
+
+START_TEST(the_closing_message_names_the_chapters_that_exist)
+{
+    const char *root = fake_course();
+    put(root, "exercises/01-fake/second.c", "PASS\n");
+    char *out;
+
+    /* No chapters/ folder: the chapters the exercises came from. */
+    ck_assert_int_eq(course(root, "", &out), 0);
+    ck_assert_has(out, "Every exercise passes (2 of 2)");
+    ck_assert_has(out, "You have done the exercises of 01-fake.");
+    ck_assert_lacks(out, "async runtime");
+    free(out);
+
+    put(root, "chapters/00-intro/00-intro.md", "Some words.\n\n# What it is about {#about}\n");
+    put(root, "chapters/01-fake/01-fake.md", "# The fake chapter\n\nText.\n");
+    put(root, "chapters/02-unwritten/notes.txt", "a folder without its text\n");
+    put(root, "chapters/appendix-a-sheet/appendix-a-sheet.md", "# Cheat sheet\n");
+    put(root, "book.md", "---\ntitle: x\nchapters: [\"00\", \"01\", \"02\", \"03\"]\n---\n");
+    ck_assert_int_eq(course(root, "", &out), 0);
+    ck_assert_has(out, "every chapter written so far:\n"
+                       "  00  What it is about\n"
+                       "  01  The fake chapter\n"
+                       "  A   Cheat sheet\n");
+    ck_assert_has(out, "Chapters 02 to 03 are not written yet");
+    ck_assert_lacks(out, "async runtime");
+    free(out);
+
+    /* verify with nothing left to do says the same. */
+    ck_assert_int_eq(course(root, "verify", &out), 0);
+    ck_assert_has(out, "  01  The fake chapter\n");
+    free(out);
+    remove_course(root);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------
+ * verify --asan and --valgrind, against a small course of real C */
+
+static const char c_manifest[] = "[01-counter]\n"
+                                 "chapter = 01-fake\n"
+                                 "section = counting\n"
+                                 "edit = exercises/01-fake/counter.c\n"
+                                 "suite = tests/01-fake/ex_counter.c\n"
+                                 "difficulty = 1\n"
+                                 "hint = Free what you allocate, once.\n";
+
+/* Builds the suite as the course's Makefile does: O= and SAN=1 for the sanitizer build. */
+static const char c_makefile[] =
+    "O ?= build\n"
+    "ifeq ($(SAN),1)\n"
+    "SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer\n"
+    "endif\n"
+    "$(O)/exercises/01-fake/ex_%: tests/01-fake/ex_%.c exercises/01-fake/%.c\n"
+    "\t@mkdir -p $(@D)\n"
+    "\t@cc -std=c11 -g -O0 $(SANITIZE) $$(pkg-config --cflags check) $^ "
+    "$$(pkg-config --libs check) -o $@\n";
+
+static const char c_suite[] = "#include <check.h>\n"
+                              "#include <stdlib.h>\n"
+                              "int *counter_new(void);\n"
+                              "int counter_get(const int *c);\n"
+                              "void counter_drop(int *c);\n"
+                              "START_TEST(counters_start_at_zero)\n"
+                              "{\n"
+                              "    int *c = counter_new();\n"
+                              "    ck_assert_ptr_nonnull(c);\n"
+                              "    ck_assert_int_eq(counter_get(c), 0);\n"
+                              "    counter_drop(c);\n"
+                              "}\n"
+                              "END_TEST\n"
+                              "START_TEST(counters_can_be_dropped)\n"
+                              "{\n"
+                              "    counter_drop(counter_new());\n"
+                              "}\n"
+                              "END_TEST\n"
+                              "int main(void)\n"
+                              "{\n"
+                              "    Suite *s = suite_create(\"counter\");\n"
+                              "    TCase *tc = tcase_create(\"core\");\n"
+                              "    tcase_add_test(tc, counters_start_at_zero);\n"
+                              "    tcase_add_test(tc, counters_can_be_dropped);\n"
+                              "    suite_add_tcase(s, tc);\n"
+                              "    SRunner *r = srunner_create(s);\n"
+                              "    srunner_run_all(r, CK_ENV);\n"
+                              "    int failed = srunner_ntests_failed(r);\n"
+                              "    srunner_free(r);\n"
+                              "    return failed == 0 ? 0 : 1;\n"
+                              "}\n";
+
+/* The exercise, solved and wrong in three ways (counter_new is on line 3). */
+static const char counter_solved[] = "#include <stdlib.h>\n"
+                                     "int *counter_new(void)\n"
+                                     "{ return calloc(1, sizeof(int)); }\n"
+                                     "int counter_get(const int *c) { return *c; }\n"
+                                     "void counter_drop(int *c) { free(c); }\n";
+static const char counter_stub[] = "#include <stdlib.h>\n"
+                                   "int *counter_new(void)\n"
+                                   "{ return NULL; /* TODO */ }\n"
+                                   "int counter_get(const int *c) { return *c; }\n"
+                                   "void counter_drop(int *c) { free(c); }\n";
+static const char counter_leaks[] = "#include <stdlib.h>\n"
+                                    "int *counter_new(void)\n"
+                                    "{ return calloc(1, sizeof(int)); }\n"
+                                    "int counter_get(const int *c) { return *c; }\n"
+                                    "void counter_drop(int *c) { (void)c; }\n";
+static const char counter_reads_freed[] = "#include <stdlib.h>\n"
+                                          "int *counter_new(void)\n"
+                                          "{ return calloc(1, sizeof(int)); }\n"
+                                          "int counter_get(const int *c) { return *c; }\n"
+                                          "void counter_drop(int *c)\n"
+                                          "{\n"
+                                          "    free(c);\n"
+                                          "    if (counter_get(c) == 12345)\n"
+                                          "        abort();\n"
+                                          "}\n";
+
+/* A course with one real C exercise, its file set to `code`. */
+static const char *c_course(const char *code)
+{
+    const char *root = fake_course();
+    put(root, "exercises/manifest", c_manifest);
+    put(root, "Makefile", c_makefile);
+    put(root, "tests/01-fake/ex_counter.c", c_suite);
+    put(root, "exercises/01-fake/counter.c", code);
+    return root;
+}
+
+START_TEST(verify_asan_passes_a_sound_exercise)
+{
+    const char *root = c_course(counter_solved);
+    char *out;
+    ck_assert_int_eq(course(root, "verify --asan 01-counter", &out), 0);
+    ck_assert_has(out, "✔ 01-counter passes under AddressSanitizer and UBSan: all 2 tests");
+    free(out);
+    remove_course(root);
+}
+END_TEST
+
+START_TEST(verify_asan_fails_a_stub)
+{
+    const char *root = c_course(counter_stub);
+    char *out;
+    ck_assert_int_eq(course(root, "verify --asan 01-counter", &out), 1);
+    ck_assert_has(out, "✘ 01-counter: 1 of 2 tests fail under AddressSanitizer and UBSan");
+    ck_assert_has(out, "✘ counters start at zero");
+    ck_assert_has(out, "./course verify --asan 01-counter again");
+    free(out);
+    remove_course(root);
+}
+END_TEST
+
+START_TEST(verify_asan_finds_a_leak_the_plain_tests_miss)
+{
+    const char *root = c_course(counter_leaks);
+    char *out;
+    ck_assert_int_eq(course(root, "verify 01-counter", &out), 0);
+    free(out);
+
+    ck_assert_int_eq(course(root, "verify --asan 01-counter", &out), 1);
+    ck_assert_has(out, "2 of 2 tests fail under AddressSanitizer and UBSan");
+    ck_assert_has(out, "✘ counters start at zero\n"
+                       "      found     LeakSanitizer: memory leak: 4 bytes in 1 allocation, never "
+                       "freed\n"
+                       "      allocated counter_new  exercises/01-fake/counter.c:3\n"
+                       "                counters_start_at_zero  tests/01-fake/ex_counter.c:8\n");
+    /* The same leak in the next test is named, not shown again. */
+    ck_assert_has(out, "✘ counters can be dropped\n"
+                       "      found     LeakSanitizer: memory leak: 4 bytes in 1 allocation, never "
+                       "freed, as in a test above\n");
+    ck_assert_has(out, "The full report: build/asan/exercises/01-fake/ex_counter.asan.log");
+    /* The tools' own noise stays out of the reader's prints. */
+    ck_assert_lacks(out, "The tests also printed");
+    ck_assert_lacks(out, "==ERROR");
+    free(out);
+    remove_course(root);
+}
+END_TEST
+
+START_TEST(verify_asan_finds_a_use_after_free)
+{
+    const char *root = c_course(counter_reads_freed);
+    char *out;
+    ck_assert_int_eq(course(root, "verify --asan 01-counter", &out), 1);
+    ck_assert_has(out, "✘ counters start at zero\n"
+                       "      found     AddressSanitizer: heap-use-after-free: READ of size 4\n"
+                       "      at        counter_get  exercises/01-fake/counter.c:4\n"
+                       "                counter_drop  exercises/01-fake/counter.c:8\n");
+    ck_assert_has(out, "      freed     counter_drop  exercises/01-fake/counter.c:7\n");
+    ck_assert_has(out, "      allocated counter_new  exercises/01-fake/counter.c:3\n");
+    ck_assert_lacks(out, "Shadow byte");
+    ck_assert_lacks(out, "The tests also printed");
+    free(out);
+    remove_course(root);
+}
+END_TEST
+
+START_TEST(verify_valgrind_finds_a_leak)
+{
+    const char *root = c_course(counter_solved);
+    char *out;
+    int status = course(root, "verify --valgrind 01-counter", &out);
+    if (strstr(out, "needs valgrind")) { /* a machine without valgrind: that is the answer */
+        ck_assert_int_eq(status, 1);
+        ck_assert_has(out, "make deps");
+        free(out);
+        remove_course(root);
+        return;
+    }
+    ck_assert_msg(status == 0, "%s", out);
+    ck_assert_has(out, "✔ 01-counter passes under valgrind: all 2 tests, no memory errors");
+    free(out);
+
+    put(root, "exercises/01-fake/counter.c", counter_leaks);
+    ck_assert_int_eq(course(root, "verify --valgrind 01-counter", &out), 1);
+    ck_assert_has(out, "under valgrind");
+    ck_assert_has(out, "✘ counters start at zero\n"
+                       "      found     valgrind: memory leak: 4 bytes in 1 allocation, definitely "
+                       "lost\n"
+                       "      allocated counter_new  exercises/01-fake/counter.c:3\n");
+    ck_assert_has(out, "./course verify --valgrind 01-counter again");
+    free(out);
+    remove_course(root);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------
+ * course read, on this repository's own book */
+
+/* Whether the book's tools are installed; without them, read must say so. */
+static bool have_book_tools(void)
+{
+    return system("command -v pandoc >/dev/null && command -v dot >/dev/null && "
+                  "command -v gnuplot >/dev/null") == 0;
+}
+
+/*
+ * A line chapter 01 shows from lib/: the first long line of the first snippet it
+ * includes from lib/, outside chapter markers. Returns it trimmed (static).
+ */
+static const char *a_listing_line(void)
+{
+    static char found[256];
+    FILE *f = fopen("chapters/01-blocking/01-blocking.md", "r");
+    ck_assert_msg(f != NULL, "run from the repository root");
+    char line[1024], path[256] = "", snippet[128] = "";
+    while (!*snippet && fgets(line, sizeof line, f)) {
+        const char *inc = strstr(line, "include=\"lib/");
+        const char *snip = strstr(line, "snippet=\"");
+        if (inc && snip) {
+            sscanf(inc, "include=\"%255[^\"]\"", path);
+            sscanf(snip, "snippet=\"%127[^\"]\"", snippet);
+        }
+    }
+    fclose(f);
+    ck_assert_msg(*snippet, "chapter 01 includes no snippet from lib/");
+
+    f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+    char open[160];
+    snprintf(open, sizeof open, "// snippet %s", snippet);
+    bool in = false;
+    int depth = 0;
+    while (!*found && fgets(line, sizeof line, f)) {
+        char *t = line + strspn(line, " \t");
+        t[strcspn(t, "\r\n")] = '\0';
+        if (!in) {
+            in = strcmp(t, open) == 0;
+            continue;
+        }
+        if (strncmp(t, "//>", 3) == 0)
+            depth++;
+        else if (strncmp(t, "//<", 3) == 0)
+            depth--;
+        else if (depth == 0 && strncmp(t, "//", 2) != 0 && strlen(t) >= 16)
+            snprintf(found, sizeof found, "%s", t);
+    }
+    fclose(f);
+    ck_assert_msg(*found, "no line found in snippet %s of %s", snippet, path);
+    return found;
+}
+
+static const char *repo_root(void)
+{
+    static char root[PATH_MAX];
+    ck_assert_ptr_nonnull(getcwd(root, sizeof root));
+    return root;
+}
+
+START_TEST(read_shows_a_chapter_with_its_listings_filled_in)
+{
+    char *out;
+    int status = course_env(repo_root(), "", "read 01", false, &out);
+    if (!have_book_tools()) {
+        ck_assert_int_eq(status, 1);
+        ck_assert_has(out, "make deps-book");
+        free(out);
+        return;
+    }
+    ck_assert_msg(status == 0, "%s", out);
+    ck_assert_has(out, "1 Blocking I/O\n==============\n");
+    ck_assert_has(out, a_listing_line());
+    ck_assert_lacks(out, "include=");
+    ck_assert_lacks(out, "{.bench");
+    ck_assert_lacks(out, "](ch:");
+    ck_assert_lacks(out, "book: note"); /* pandoc's notes stay out of the text */
+    free(out);
+}
+END_TEST
+
+START_TEST(read_without_results_marks_the_numbers)
+{
+    if (!have_book_tools())
+        return; /* read_shows_a_chapter... checks what happens without the tools */
+    char *out;
+    int status = course_env(repo_root(), "AX_COURSE_RESULTS=/nonexistent/results.tsv", "read 01",
+                            false, &out);
+    ck_assert_msg(status == 0, "%s", out);
+    ck_assert_has(out, "/nonexistent/results.tsv does not exist yet");
+    ck_assert_has(out, "Run `make bench`");
+    ck_assert_has(out, "[not measured]");
+    ck_assert_has(out, a_listing_line());
+    free(out);
+}
+END_TEST
+
+START_TEST(read_says_what_to_install_without_pandoc)
+{
+    char *out;
+    ck_assert_int_eq(course_env(repo_root(), "PATH=/nonexistent", "read 03", false, &out), 1);
+    ck_assert_has(out, "pandoc");
+    ck_assert_has(out, "make deps-book");
+    free(out);
+}
+END_TEST
+
+START_TEST(read_an_unknown_chapter_exits_2)
+{
+    char *out;
+    ck_assert_int_eq(course_env(repo_root(), "", "read 99", false, &out), 2);
+    ck_assert_has(out, "there is no chapter '99'");
+    ck_assert_has(out, "  01  Blocking I/O");
+    free(out);
+    ck_assert_int_eq(course_env(repo_root(), "", "read 01 02", false, &out), 2);
+    ck_assert_has(out, "usage: ./course");
+    free(out);
+    /* Without a number: the chapters there are. */
+    ck_assert_int_eq(course_env(repo_root(), "", "read", true, &out), 0);
+    ck_assert_has(out, "  03  The epoll reactor");
+    free(out);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------------------
  * course watch, with standard input not a terminal */
 
@@ -673,8 +1084,9 @@ static void wait_for_runs(const char *root, int want)
     ck_assert_int_ge(runs(root), want);
 }
 
-/* Starts `course watch` on the fake course, output into root/watch.out. */
-static pid_t start_watch(const char *root, bool polling)
+/* Starts `course watch [id]` on the fake course, output into root/watch.out. It is
+ * ready once it has run `runs` suites and says it is watching. */
+static pid_t start_watch_at(const char *root, bool polling, const char *id, int want_runs)
 {
     const char *bin = course_binary();
     pid_t pid = fork();
@@ -691,16 +1103,21 @@ static pid_t start_watch(const char *root, bool polling)
         setenv("NO_COLOR", "1", 1);
         if (polling)
             setenv("AX_COURSE_POLL", "1", 1);
-        execl(bin, bin, "watch", (char *)NULL);
+        execl(bin, bin, "watch", id, (char *)NULL);
         _exit(127);
     }
-    /* Ready once it has checked both exercises and says it is watching. */
-    wait_for_runs(root, 2);
+    wait_for_runs(root, want_runs);
     long long deadline = now_ms() + 5000;
     while (!output_has(root, "Watching exercises/") && now_ms() < deadline)
         poll(NULL, 0, 20);
     ck_assert_msg(output_has(root, "Watching exercises/"), "watch did not start");
     return pid;
+}
+
+/* `course watch`: ready once it has checked both exercises. */
+static pid_t start_watch(const char *root, bool polling)
+{
+    return start_watch_at(root, polling, NULL, 2);
 }
 
 /* Waits up to 5 s for the watcher to exit; returns its exit status (or kills it). */
@@ -786,6 +1203,61 @@ START_TEST(watch_stops_on_sigterm)
 }
 END_TEST
 
+/* The whole of root/watch.out (malloc'd). */
+static char *watch_output(const char *root)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/watch.out", root);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char *text = calloc(1, 65536);
+    fread(text, 1, 65535, f);
+    fclose(f);
+    return text;
+}
+
+START_TEST(watch_starts_at_the_exercise_named)
+{
+    const char *root = fake_course();
+    put(root, "exercises/01-fake/first.c", "TODO\n"); /* both fail: 01-first would come first */
+    pid_t pid = start_watch_at(root, false, "01-second", 1);
+    char *out = watch_output(root);
+    ck_assert_has(out, "Next up: 01-second");
+    ck_assert_lacks(out, "Next up: 01-first");
+    free(out);
+
+    /* Solving it moves on to the one left. */
+    int before = runs(root);
+    save_by_rename(root, "exercises/01-fake/second.c", "PASS\n");
+    wait_for_runs(root, before + 2);
+    long long deadline = now_ms() + 5000;
+    while (!output_has(root, "Next up: 01-first") && now_ms() < deadline)
+        poll(NULL, 0, 20);
+    ck_assert(output_has(root, "01-second is done"));
+    ck_assert(output_has(root, "Next up: 01-first"));
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    remove_course(root);
+}
+END_TEST
+
+START_TEST(watch_starts_at_a_solved_exercise_when_asked)
+{
+    const char *root = fake_course();
+    pid_t pid = start_watch_at(root, false, "01-first", 1);
+    ck_assert(output_has(root, "01-first passes already; watching it anyway"));
+    ck_assert(output_has(root, "Next up: 01-first"));
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+
+    char *out;
+    ck_assert_int_eq(course(root, "watch nope", &out), 2);
+    ck_assert_has(out, "unknown exercise 'nope'");
+    free(out);
+    remove_course(root);
+}
+END_TEST
+
 static Suite *course_suite(void)
 {
     Suite *s = suite_create("course");
@@ -821,12 +1293,36 @@ static Suite *course_suite(void)
     tcase_add_test(tool, hint_shows_the_hint_and_the_section);
     tcase_add_test(tool, a_broken_manifest_is_reported_with_its_line);
     tcase_add_test(tool, reset_restores_the_committed_stub);
+    tcase_add_test(tool, help_is_usage_on_stdout_and_exit_0);
+    tcase_add_test(tool, verify_rejects_a_bad_flag_with_usage);
+    tcase_add_test(tool, the_closing_message_names_the_chapters_that_exist);
     suite_add_tcase(s, tool);
+
+    /* Each compiles a small suite, with the sanitizers or for valgrind. */
+    TCase *checkers = axt_tcase("checkers");
+    tcase_set_timeout(checkers, 30);
+    tcase_add_test(checkers, verify_asan_passes_a_sound_exercise);
+    tcase_add_test(checkers, verify_asan_fails_a_stub);
+    tcase_add_test(checkers, verify_asan_finds_a_leak_the_plain_tests_miss);
+    tcase_add_test(checkers, verify_asan_finds_a_use_after_free);
+    tcase_add_test(checkers, verify_valgrind_finds_a_leak);
+    suite_add_tcase(s, checkers);
+
+    /* Each renders the whole book with pandoc, as `make book` does. */
+    TCase *read = axt_tcase("read");
+    tcase_set_timeout(read, 30);
+    tcase_add_test(read, read_shows_a_chapter_with_its_listings_filled_in);
+    tcase_add_test(read, read_without_results_marks_the_numbers);
+    tcase_add_test(read, read_says_what_to_install_without_pandoc);
+    tcase_add_test(read, read_an_unknown_chapter_exits_2);
+    suite_add_tcase(s, read);
 
     TCase *watch = axt_tcase("watch");
     tcase_add_test(watch, watch_reruns_on_save_with_inotify);
     tcase_add_test(watch, watch_reruns_on_save_when_polling);
     tcase_add_test(watch, watch_stops_on_sigterm);
+    tcase_add_test(watch, watch_starts_at_the_exercise_named);
+    tcase_add_test(watch, watch_starts_at_a_solved_exercise_when_asked);
     suite_add_tcase(s, watch);
 
     return s;

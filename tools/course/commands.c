@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "chapters.h"
 #include "proc.h"
 #include "style.h"
 
@@ -118,12 +119,55 @@ void course_print_hint(FILE *out, const struct course_exercise *ex)
             ex->doc, ex->section);
 }
 
+/* "Chapter 05 is", "Chapters 05 to 11 are", "Chapters 05, 07 and 09 are". */
+static void print_planned(FILE *out, char *const *planned, size_t n)
+{
+    bool run = true;
+    for (size_t i = 1; i < n; i++)
+        run = run && atoi(planned[i]) == atoi(planned[0]) + (int)i;
+    if (n == 1)
+        fprintf(out, "Chapter %s is", planned[0]);
+    else if (run)
+        fprintf(out, "Chapters %s to %s are", planned[0], planned[n - 1]);
+    else {
+        fprintf(out, "Chapters ");
+        for (size_t i = 0; i < n; i++)
+            fprintf(out, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", planned[i]);
+        fprintf(out, " are");
+    }
+}
+
 void course_print_congratulations(FILE *out, const struct course_manifest *m)
 {
-    fprintf(out,
-            "%s★ Every exercise passes (%zu of %zu).%s Congratulations: you built an async "
-            "runtime!\n",
-            course_colour(COURSE_GREEN), m->n, m->n, course_colour(COURSE_RESET));
+    fprintf(out, "%s★ Every exercise passes (%zu of %zu).%s\n", course_colour(COURSE_GREEN), m->n,
+            m->n, course_colour(COURSE_RESET));
+
+    /* Name what the reader has been through: the chapters that exist, not the course
+     * as it is planned. */
+    struct course_chapters c;
+    if (course_chapters_load("chapters", "book.md", &c) < 0)
+        return;
+    if (c.n > 0) {
+        fprintf(out, "You have worked through every chapter written so far:\n");
+        for (size_t i = 0; i < c.n; i++)
+            fprintf(out, "  %-2s  %s\n", c.ch[i].key, c.ch[i].title);
+    } else {
+        fprintf(out, "You have done the exercises of ");
+        for (size_t i = 0; i < m->n; i++) {
+            bool first = true;
+            for (size_t k = 0; k < i && first; k++)
+                first = strcmp(m->ex[k].chapter, m->ex[i].chapter) != 0;
+            if (first)
+                fprintf(out, "%s%s", i == 0 ? "" : ", ", m->ex[i].chapter);
+        }
+        fprintf(out, ".\n");
+    }
+    if (c.nplanned > 0) {
+        print_planned(out, c.planned, c.nplanned);
+        fprintf(out, " not written yet; when they are, `git pull` brings them\n"
+                     "and their exercises.\n");
+    }
+    course_chapters_free(&c);
 }
 
 int course_cmd_status(const struct course_manifest *m)
@@ -187,7 +231,7 @@ int course_cmd_list(const struct course_manifest *m)
     return COURSE_EXIT_OK;
 }
 
-int course_cmd_verify(const struct course_manifest *m, const char *id)
+int course_cmd_verify(const struct course_manifest *m, const char *id, enum course_checker checker)
 {
     struct course_result r;
     size_t i;
@@ -196,7 +240,7 @@ int course_cmd_verify(const struct course_manifest *m, const char *id)
         if (!ex)
             return COURSE_EXIT_USAGE;
         i = (size_t)(ex - m->ex);
-        if (check(m, i, &r) < 0)
+        if (checker == COURSE_CHECK_PLAIN && check(m, i, &r) < 0)
             return COURSE_EXIT_FAIL;
     } else {
         int found = course_find_unsolved(m, 0, m->n, &i, &r);
@@ -206,17 +250,37 @@ int course_cmd_verify(const struct course_manifest *m, const char *id)
             course_print_congratulations(stdout, m);
             return COURSE_EXIT_OK;
         }
+        if (checker != COURSE_CHECK_PLAIN)
+            course_result_free(&r);
     }
 
     const struct course_exercise *ex = &m->ex[i];
+    if (checker != COURSE_CHECK_PLAIN) {
+        if (checker == COURSE_CHECK_ASAN)
+            course_transient("building %s with AddressSanitizer and UBSan in build/asan (the first "
+                             "time builds the library too)...",
+                             ex->id);
+        else
+            course_transient("running %s's tests under valgrind (slow: a minute or more)...",
+                             ex->id);
+        char err[256];
+        int rc = course_verify_with(ex, checker, &r, err, sizeof err);
+        course_transient_clear();
+        if (rc < 0) {
+            fprintf(stderr, "course: %s\n", err);
+            return COURSE_EXIT_FAIL;
+        }
+    }
+
     course_print_result(stdout, ex, &r);
     bool ok = r.verdict == COURSE_PASSED;
     const char *dim = course_colour(COURSE_DIM), *reset = course_colour(COURSE_RESET);
+    const char *flag = course_checker_flag(checker);
     if (ok)
         printf("\n%s./course shows what is next.%s\n", dim, reset);
     else
-        printf("\n%sEdit %s and run ./course verify %s again. Stuck? ./course hint %s%s\n", dim,
-               ex->edit[0], ex->id, ex->id, reset);
+        printf("\n%sEdit %s and run ./course verify %s%s%s again. Stuck? ./course hint %s%s\n", dim,
+               ex->edit[0], flag, *flag ? " " : "", ex->id, ex->id, reset);
     course_result_free(&r);
     return ok ? COURSE_EXIT_OK : COURSE_EXIT_FAIL;
 }

@@ -1,6 +1,6 @@
 /*
  * commands: what `course`, `course list`, `verify`, `hint` and `reset` do, and the
- * pieces of them that `course watch` reuses.
+ * pieces of them that `course watch` reuses. (`course read` is in read.h.)
  *
  * Progress is never stored: whether an exercise is done is decided by building and
  * running its tests, every time. Each command returns the process exit status.
@@ -27,8 +27,9 @@ int course_cmd_status(const struct course_manifest *m);
 /* `course list`: every exercise, done or not. */
 int course_cmd_list(const struct course_manifest *m);
 
-/* `course verify [ID]`: one exercise's results (id NULL: the next unsolved one). */
-int course_cmd_verify(const struct course_manifest *m, const char *id);
+/* `course verify [--asan|--valgrind] [ID]`: one exercise's results (id NULL: the next
+ * unsolved one), from its suite as it is or under a memory checker. */
+int course_cmd_verify(const struct course_manifest *m, const char *id, enum course_checker checker);
 
 /* `course hint [ID]` */
 int course_cmd_hint(const struct course_manifest *m, const char *id);
@@ -48,11 +49,13 @@ const struct course_exercise *course_lookup(const struct course_manifest *m, con
 int course_find_unsolved(const struct course_manifest *m, size_t from, size_t skip, size_t *found,
                          struct course_result *r);
 
+/* "★ Every exercise passes", and the chapters the reader has worked through: those
+ * under chapters/ (or, without them, the manifest's), and the ones book.md plans. */
+void course_print_congratulations(FILE *out, const struct course_manifest *m);
+
 /* The "Next: ..." block: the files to edit, the section to read, the commands. */
 void course_print_next(FILE *out, const struct course_exercise *ex);
 
 void course_print_hint(FILE *out, const struct course_exercise *ex);
-
-void course_print_congratulations(FILE *out, const struct course_manifest *m);
 
 #endif

@@ -13,6 +13,12 @@
  * a test that crashed, timed out or exited early). An exercise passes when the
  * binary exits with status 0 and its summary counts no failures and no errors.
  *
+ * `verify --asan` and `--valgrind` check the same suite under a memory checker
+ * (enum course_checker): the suite built with AddressSanitizer and UBSan in
+ * build/asan (make O=build/asan SAN=1, like `make asan`), or the ordinary build run
+ * under valgrind with CK_FORK=no (like `make memcheck`). Their reports are read into
+ * findings (findings.h), and an exercise passes only when there are none.
+ *
  * Ownership: a course_result owns its strings; course_result_free releases them.
  */
 #ifndef COURSE_RESULTS_H
@@ -22,7 +28,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "findings.h"
 #include "manifest.h"
+
+enum course_checker {
+    COURSE_CHECK_PLAIN, /* the suite as it is */
+    COURSE_CHECK_ASAN, /* built with AddressSanitizer and UBSan, in build/asan */
+    COURSE_CHECK_VALGRIND, /* run under valgrind's memcheck, leaks included */
+};
 
 enum course_verdict {
     COURSE_PASSED,
@@ -42,6 +55,7 @@ struct course_test {
 
 struct course_result {
     enum course_verdict verdict;
+    enum course_checker checker; /* how it was checked */
     char *build_log; /* make's output when the build failed */
 
     char *output; /* everything the test binary printed */
@@ -53,6 +67,8 @@ struct course_result {
     size_t ntests;
     char **other; /* lines that are not Check's: the reader's own prints */
     size_t nother;
+    struct course_findings findings; /* what the memory checker reported */
+    char *log_path; /* where the checker's whole output was saved, or NULL */
 };
 
 /*
@@ -62,6 +78,22 @@ struct course_result {
  */
 int course_verify(const struct course_exercise *ex, struct course_result *r, char *err,
                   size_t errlen);
+
+/* The same, under a memory checker. -ENOENT when valgrind is not installed. */
+int course_verify_with(const struct course_exercise *ex, enum course_checker checker,
+                       struct course_result *r, char *err, size_t errlen);
+
+/* "AddressSanitizer and UBSan", "valgrind"; "" for the plain run. */
+const char *course_checker_name(enum course_checker checker);
+
+/* The command-line flag that selects it: "--asan", "--valgrind", "". */
+const char *course_checker_flag(enum course_checker checker);
+
+/* The test binary a checker runs: reader_bin, or build/asan/... (malloc'd). */
+char *course_checker_binary(const struct course_exercise *ex, enum course_checker checker);
+
+/* Whether a program is found in $PATH. */
+bool course_have_program(const char *name);
 
 /* Reads Check's output into r's summary, tests and other lines. 0 or -ENOMEM. */
 int course_parse_check_output(const char *text, struct course_result *r);

@@ -227,12 +227,38 @@ static int key(struct watch *w, char c)
     }
 }
 
-int course_cmd_watch(const struct course_manifest *m)
+/* Shows exercise `start` first, whether it passes or not (the reader asked for it).
+ * Returns 1 to keep watching, or a negative errno value. */
+static int start_at(struct watch *w, size_t start)
+{
+    w->cur = start;
+    const struct course_exercise *ex = &w->m->ex[start];
+    struct course_result r;
+    char err[256];
+    course_transient("checking %s...", ex->id);
+    int rc = course_verify(ex, &r, err, sizeof err);
+    course_transient_clear();
+    if (rc < 0) {
+        fprintf(stderr, "course: %s\n", err);
+        return rc;
+    }
+    if (r.verdict == COURSE_PASSED)
+        printf("%s%s passes already; watching it anyway (n moves to the next exercise).%s\n\n",
+               course_colour(COURSE_DIM), ex->id, course_colour(COURSE_RESET));
+    show_current(w, &r);
+    course_result_free(&r);
+    return 1;
+}
+
+int course_cmd_watch(const struct course_manifest *m, const char *id)
 {
     if (m->n == 0) {
         printf("exercises/manifest lists no exercises yet.\n");
         return COURSE_EXIT_OK;
     }
+    const struct course_exercise *first = NULL;
+    if (id && !(first = course_lookup(m, id)))
+        return COURSE_EXIT_USAGE;
 
     struct watch w = {.m = m};
     bool force_polling = getenv("AX_COURSE_POLL") != NULL; /* to test the fallback */
@@ -245,7 +271,7 @@ int course_cmd_watch(const struct course_manifest *m)
     course_proc_handle_signals(restore_terminal);
 
     new_screen("watching");
-    rc = move_to_unsolved(&w, 0, m->n, NULL);
+    rc = first ? start_at(&w, (size_t)(first - m->ex)) : move_to_unsolved(&w, 0, m->n, NULL);
     while (rc > 0) {
         struct pollfd fds[2] = {{.fd = course_changes_fd(w.changes), .events = POLLIN},
                                 {.fd = w.keys ? STDIN_FILENO : -1, .events = POLLIN}};
