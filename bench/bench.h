@@ -26,6 +26,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,19 @@
 
 /* How long a benchmark waits for any one step before declaring the server stuck. */
 #define BENCH_STEP_TIMEOUT_NS (5 * AX_NS_PER_S)
+
+/* A benchmark takes no arguments: --help says what it measures (stdout, exit 0), and
+ * anything else gets the same text on stderr and exit 2. `what` is one line. */
+static inline void bench_args(int argc, char **argv, const char *what)
+{
+    if (argc < 2)
+        return;
+    bool help = argc == 2 && strcmp(argv[1], "--help") == 0;
+    fprintf(help ? stdout : stderr,
+            "usage: %s\n  %s\n  prints name<TAB>value<TAB>unit lines; make bench runs it\n",
+            program_invocation_short_name, what);
+    exit(help ? 0 : 2);
+}
 
 static inline void bench_report(const char *name, double value, const char *unit)
 {

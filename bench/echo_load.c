@@ -106,8 +106,11 @@ static void pass_on(const char *output, const char *metric, int conns, const cha
     bench_report(name, value, unit);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bench_args(argc, argv,
+               "echo-reactor under loadgen: requests per second and p99 latency at 50 and 1,000 "
+               "connections");
     struct bench_server server;
     const char *const args[] = {"--backend", "epoll", NULL};
     bench_server_start(&server, "echo-reactor", args);

@@ -83,8 +83,11 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bench_args(argc, argv,
+               "how long one stalled client holds up the others, for the blocking, threaded and "
+               "reactor echo servers");
     bench_report("echo.stall_hold_ms", HOLD_MS, "ms");
     for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++) {
         struct bench_server server;

@@ -76,8 +76,11 @@ static void relay(const char *demo, int runs)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bench_args(
+        argc, argv,
+        "chapter 04's pitfall demos: blocking the runtime, async recursion, an unbounded queue");
     relay("pitfall-blocking", 3);
     relay("pitfall-recursion", 1);
     relay("fan-in", 1);

@@ -225,8 +225,10 @@ static void measure_syscalls(void)
 }
 //< 03
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bench_args(argc, argv,
+               "the cost of one reactor wait as idle descriptors pile up, and syscalls per batch");
     raise_fd_limit(MAX_IDLE + 64);
     char names[256];
     snprintf(names, sizeof names, "%s", ax_reactor_backend_names());

@@ -102,8 +102,11 @@ static void measure(const char *budget, const char *label)
     bench_report(name, (double)trips, "trips");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bench_args(argc, argv,
+               "a client's round trips beside two flooding clients, with the cooperative budget "
+               "off and on");
     char budget[16];
     snprintf(budget, sizeof budget, "%d", AX_COOP_BUDGET);
     bench_report("starve.run_ms", RUN_MS, "ms");

@@ -276,8 +276,11 @@ static void relay_concurrent_fetch(void)
     fflush(stdout);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bench_args(argc, argv,
+               "what a task costs: spawn and join, memory when parked, one switch; and chapter "
+               "04's concurrent fetch");
     double spawn[ROUNDS], switches[ROUNDS];
     for (int i = 0; i < ROUNDS; i++) {
         spawn[i] = spawn_ns();

@@ -107,8 +107,9 @@ static void measure(int count)
     bench_server_stop(&server);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bench_args(argc, argv, "memory and start-up time of a thread per connection");
     raise_fd_limit(MAX_CONNECTIONS + SPARE_FDS);
 
     pthread_attr_t attr;

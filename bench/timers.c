@@ -227,8 +227,11 @@ static void wheel_variant(void)
     free(wheel);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    bench_args(argc, argv,
+               "a million timers over one second: insert cost, total time and lateness, as tasks "
+               "and as wheel entries");
     bench_report("timers.count", TIMERS, "timers");
     wheel_variant();
     task_variant();

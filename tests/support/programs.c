@@ -63,6 +63,34 @@ int axt_chapter_demos(const char *nn, char names[][AXT_NAME_MAX], int max)
     return count;
 }
 
+/* The chapter's demos, then its benchmarks (bench/NAME.c whose `//@ nn` line names the
+ * chapter, built to build/bin/bench-NAME). */
+static int chapter_programs(const char *nn, char names[][AXT_NAME_MAX], int max)
+{
+    int count = axt_chapter_demos(nn, names, max);
+    DIR *dir = opendir("bench");
+    ck_assert_msg(dir != NULL, "cannot open bench/: run the suite from the repository root");
+    char marker[16];
+    snprintf(marker, sizeof marker, "//@ %s\n", nn);
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0)
+            continue;
+        char path[512], first[64] = "";
+        snprintf(path, sizeof path, "bench/%s", e->d_name);
+        FILE *f = fopen(path, "r");
+        bool ours = f != NULL && fgets(first, sizeof first, f) != NULL && !strcmp(first, marker);
+        if (f != NULL)
+            fclose(f);
+        if (!ours)
+            continue;
+        ck_assert_msg(count < max, "chapter %s has more than %d programs", nn, max);
+        snprintf(names[count++], AXT_NAME_MAX, "bench-%.*s", (int)(len - 2), e->d_name);
+    }
+    closedir(dir);
+    return count;
+}
+
 static long long now_ms(void)
 {
     struct timespec ts;
@@ -170,8 +198,8 @@ static bool starts_with_usage(const char *text, const char *name)
 void axt_assert_demos_answer_help(const char *nn)
 {
     char names[MAX_DEMOS][AXT_NAME_MAX];
-    int count = axt_chapter_demos(nn, names, MAX_DEMOS);
-    ck_assert_msg(count > 0, "chapter %s has no demos", nn);
+    int count = chapter_programs(nn, names, MAX_DEMOS);
+    ck_assert_msg(count > 0, "chapter %s has no programs", nn);
     for (int i = 0; i < count; i++) {
         static struct axt_exit run;
         axt_run_program(names[i], "--help", &run);
@@ -188,8 +216,8 @@ void axt_assert_demos_answer_help(const char *nn)
 void axt_assert_demos_refuse_unknown_options(const char *nn)
 {
     char names[MAX_DEMOS][AXT_NAME_MAX];
-    int count = axt_chapter_demos(nn, names, MAX_DEMOS);
-    ck_assert_msg(count > 0, "chapter %s has no demos", nn);
+    int count = chapter_programs(nn, names, MAX_DEMOS);
+    ck_assert_msg(count > 0, "chapter %s has no programs", nn);
     for (int i = 0; i < count; i++) {
         static struct axt_exit run;
         axt_run_program(names[i], "--no-such-option", &run);

@@ -38,11 +38,12 @@ int axt_chapter_demos(const char *nn, char names[][AXT_NAME_MAX], int max);
  * (times CK_TIMEOUT_MULTIPLIER), and kills it then. */
 void axt_run_program(const char *name, const char *arg, struct axt_exit *result);
 
-/* Every demo of chapter nn answers --help with its usage on standard output. */
+/* Every program of chapter nn (its demos, and the benchmarks whose `//@ nn` line names
+ * it, built as bench-NAME) answers --help with its usage on standard output. */
 void axt_assert_demos_answer_help(const char *nn);
 
-/* Every demo of chapter nn refuses an unknown option with its usage on standard error
- * and exit status 2. */
+/* Every program of chapter nn refuses an unknown option with its usage on standard
+ * error and exit status 2. */
 void axt_assert_demos_refuse_unknown_options(const char *nn);
 
 #endif
