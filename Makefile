@@ -117,8 +117,9 @@ LINK_TEST = mkdir -p $(@D) && $(CC) $(LDFLAGS) $^ $(CHECK_LIBS) $(LDLIBS) -o $@
 $(O)/tests/%: $(O)/obj/tests/%.o $(AXTEST) $(LIBAX)
 	$(LINK_TEST)
 
-# Some tests start a chapter's demo server, so the demos are built before any test runs.
-$(LIB_TESTS) $(SOLVED_TESTS): | $(DEMOS)
+# Some tests start a chapter's demo server, and the help suites run every demo and
+# benchmark, so those are built before any test runs.
+$(LIB_TESTS) $(SOLVED_TESTS): | $(DEMOS) $(BENCHES)
 
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
 
