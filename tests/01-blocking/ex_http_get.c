@@ -301,8 +301,7 @@ START_TEST(http_get_refuses_any_well_formed_length_over_the_limit)
 {
     /* The largest length the header allows, and a small one written with leading zeros:
      * both are numbers, so both are too large rather than malformed. */
-    assert_fails_with("HTTP/1.0 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n",
-                      -EMSGSIZE);
+    assert_fails_with("HTTP/1.0 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n", -EMSGSIZE);
     assert_fails_with("HTTP/1.0 200 OK\r\nContent-Length: 0000000000000000000000002000000\r\n"
                       "\r\n",
                       -EMSGSIZE);

@@ -206,15 +206,15 @@ START_TEST(edge_reader_reads_nothing_once_it_has_finished)
 
     f.reader.eof = true; /* finished by the end of the stream */
     edge_reader_on_readable(f.reactor, f.fds[1], AX_READABLE, &f.reader);
-    ck_assert_msg(ax_buf_len(&f.reader.in) == 0,
-                  "a reader whose eof was set read %zu more bytes", ax_buf_len(&f.reader.in));
+    ck_assert_msg(ax_buf_len(&f.reader.in) == 0, "a reader whose eof was set read %zu more bytes",
+                  ax_buf_len(&f.reader.in));
     ck_assert(f.reader.eof && f.reader.error == 0);
 
     f.reader.eof = false;
     f.reader.error = -ECONNRESET; /* finished by an error */
     edge_reader_on_readable(f.reactor, f.fds[1], AX_READABLE, &f.reader);
-    ck_assert_msg(ax_buf_len(&f.reader.in) == 0,
-                  "a reader whose error was set read %zu more bytes", ax_buf_len(&f.reader.in));
+    ck_assert_msg(ax_buf_len(&f.reader.in) == 0, "a reader whose error was set read %zu more bytes",
+                  ax_buf_len(&f.reader.in));
     ck_assert_msg(f.reader.error == -ECONNRESET && !f.reader.eof,
                   "a finished reader changed its verdict to error %d, eof %d", f.reader.error,
                   f.reader.eof);
