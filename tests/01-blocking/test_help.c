@@ -1,7 +1,6 @@
-/* The demos of chapters 00 and 01 answer a reader who asks for help, and refuse what
- * they do not know.
- *
- * Each demo of chapters 00 and 01 (chapters/NN-slug/NAME.c, built to build/bin/NAME) is
+/* The programs of chapters 00 and 01 answer a reader who asks for help, and refuse what
+ * they do not know. Each demo (chapters/NN-slug/NAME.c, built to build/bin/NAME) and
+ * each benchmark of chapters 00 and 01 (bench/NAME.c, built to build/bin/bench-NAME) is
  * run once with --help, which must print its usage on standard output and exit 0 with
  * nothing on standard error, and once with an option no program has, which must print
  * the usage on standard error and exit 2 (tests/support/programs.h). Chapter 00 has no
@@ -9,30 +8,10 @@
 #include "axtest.h"
 #include "programs.h"
 
-static const char *const chapters[] = {"00", "01"};
-
-START_TEST(every_demo_prints_its_usage_on_stdout_and_exits_0_for_help)
-{
-    for (size_t i = 0; i < sizeof chapters / sizeof chapters[0]; i++)
-        axt_assert_demos_answer_help(chapters[i]);
-}
-END_TEST
-
-START_TEST(every_demo_refuses_an_unknown_option_with_its_usage_on_stderr_and_exit_2)
-{
-    for (size_t i = 0; i < sizeof chapters / sizeof chapters[0]; i++)
-        axt_assert_demos_refuse_unknown_options(chapters[i]);
-}
-END_TEST
-
 static Suite *help_suite(void)
 {
-    Suite *s = suite_create("01-help");
-    TCase *tc = axt_tcase("help");
-    tcase_add_test(tc, every_demo_prints_its_usage_on_stdout_and_exits_0_for_help);
-    tcase_add_test(tc, every_demo_refuses_an_unknown_option_with_its_usage_on_stderr_and_exit_2);
-    suite_add_tcase(s, tc);
-    return s;
+    static const char *const chapters[] = {"00", "01"};
+    return axt_help_suite("01-help", chapters, 2);
 }
 
 AXT_MAIN(help_suite)

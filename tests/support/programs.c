@@ -232,3 +232,33 @@ void axt_assert_demos_refuse_unknown_options(const char *nn)
                       axt_quoted(run.out));
     }
 }
+
+/* The chapters axt_help_suite was given: the tests below run in the same process. */
+static const char *const *help_chapters;
+static int help_count;
+
+START_TEST(every_program_prints_its_usage_on_stdout_and_exits_0_for_help)
+{
+    for (int i = 0; i < help_count; i++)
+        axt_assert_demos_answer_help(help_chapters[i]);
+}
+END_TEST
+
+START_TEST(every_program_refuses_an_unknown_option_with_its_usage_on_stderr_and_exit_2)
+{
+    for (int i = 0; i < help_count; i++)
+        axt_assert_demos_refuse_unknown_options(help_chapters[i]);
+}
+END_TEST
+
+Suite *axt_help_suite(const char *name, const char *const *chapters, int count)
+{
+    help_chapters = chapters;
+    help_count = count;
+    Suite *s = suite_create(name);
+    TCase *tc = axt_tcase("help");
+    tcase_add_test(tc, every_program_prints_its_usage_on_stdout_and_exits_0_for_help);
+    tcase_add_test(tc, every_program_refuses_an_unknown_option_with_its_usage_on_stderr_and_exit_2);
+    suite_add_tcase(s, tc);
+    return s;
+}

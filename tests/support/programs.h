@@ -46,4 +46,8 @@ void axt_assert_demos_answer_help(const char *nn);
  * error and exit status 2. */
 void axt_assert_demos_refuse_unknown_options(const char *nn);
 
+/* A chapter's whole help suite, named `name`: the two checks above for every chapter
+ * in chapters[0..count), which must outlive the suite run. */
+Suite *axt_help_suite(const char *name, const char *const *chapters, int count);
+
 #endif
