@@ -6,6 +6,7 @@
  * that a server that crashes or returns early is reported as such. The test holds
  * the same listening socket and stops the server by shutting it down. */
 #include "axtest.h"
+#include "served.h"
 #include "chat_room.h"
 
 #include "ax/buf.h"
@@ -33,72 +34,17 @@
 /* How long a test waits for anything a working server does promptly. */
 enum { PROMPT_MS = 3000 };
 
-struct chat {
-    pid_t pid;
-    int listen_fd;
-    uint16_t port;
-    bool exited;
-    int status; /* from waitpid, once exited */
-};
-
 /* The child exits with chat_serve's result as a positive errno (0 for success). */
-static void start_chat(struct chat *chat)
+static int serve_chat(struct axt_served *chat, void *unused)
 {
-    *chat = (struct chat){0};
-    chat->listen_fd = ax_listen("127.0.0.1", 0, &chat->port);
-    ck_assert_msg(chat->listen_fd >= 0, "listen: %s", ax_strerror(chat->listen_fd));
-    pid_t parent = getpid();
-    chat->pid = fork();
-    ck_assert_int_ge(chat->pid, 0);
-    if (chat->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test leaves no server behind */
-        if (getppid() != parent)
-            _exit(127);
-        int rc = chat_serve(chat->listen_fd);
-        _exit(rc == 0 ? 0 : -rc & 0xff);
-    }
+    (void)unused;
+    return chat_serve(chat->listen_fd);
 }
 
-static bool chat_exited(struct chat *chat)
+static void start_chat(struct axt_served *chat)
 {
-    if (!chat->exited && waitpid(chat->pid, &chat->status, WNOHANG) == chat->pid)
-        chat->exited = true;
-    return chat->exited;
-}
-
-static const char *exit_text(const struct chat *chat)
-{
-    static char text[128];
-    if (WIFSIGNALED(chat->status))
-        snprintf(text, sizeof text, "chat_serve's process died of signal %d",
-                 WTERMSIG(chat->status));
-    else
-        snprintf(text, sizeof text, "chat_serve returned -%d (%s)", WEXITSTATUS(chat->status),
-                 strerror(WEXITSTATUS(chat->status)));
-    return text;
-}
-
-static void assert_running(struct chat *chat)
-{
-    ck_assert_msg(!chat_exited(chat), "%s while clients were connected", exit_text(chat));
-}
-
-/* Shuts the listener down and expects chat_serve to return 0 promptly. */
-static void stop_chat(struct chat *chat)
-{
-    assert_running(chat);
-    shutdown(chat->listen_fd, SHUT_RDWR);
-    uint64_t deadline = ax_now_ns() + PROMPT_MS * AX_NS_PER_MS;
-    while (!chat_exited(chat) && ax_now_ns() < deadline)
-        ax_sleep_ns(5 * AX_NS_PER_MS);
-    if (!chat->exited) {
-        kill(chat->pid, SIGKILL);
-        waitpid(chat->pid, NULL, 0);
-        ck_abort_msg("chat_serve did not return after its listener was shut down");
-    }
-    close(chat->listen_fd);
-    ck_assert_msg(WIFEXITED(chat->status) && WEXITSTATUS(chat->status) == 0,
-                  "%s after the listener was shut down, expected 0", exit_text(chat));
+    axt_served_listen(chat, "chat_serve");
+    axt_served_fork(chat, serve_chat, NULL);
 }
 
 /* A connected client and the bytes it has read but not yet taken as lines. */
@@ -107,7 +53,7 @@ struct peer {
     struct ax_buf in;
 };
 
-static void connect_peer(struct chat *chat, struct peer *p)
+static void connect_peer(struct axt_served *chat, struct peer *p)
 {
     *p = (struct peer){.fd = ax_connect("127.0.0.1", chat->port)};
     ck_assert_msg(p->fd >= 0, "connect: %s", ax_strerror(p->fd));
@@ -128,7 +74,7 @@ enum line_result { LINE, END, NOTHING };
 
 /* Waits up to ms for p's next line ("\n" included, NUL-terminated in p->in; consume
  * *len bytes when done). END at end of stream or a reset; NOTHING if none came. */
-static enum line_result next_line(struct chat *chat, struct peer *p, int ms, size_t *len)
+static enum line_result next_line(struct axt_served *chat, struct peer *p, int ms, size_t *len)
 {
     uint64_t deadline = ax_now_ns() + (uint64_t)ms * AX_NS_PER_MS;
     for (;;) {
@@ -143,7 +89,7 @@ static enum line_result next_line(struct chat *chat, struct peer *p, int ms, siz
         struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
         int ready = poll(&pfd, 1, 20);
         if (ready == 0) {
-            assert_running(chat);
+            axt_served_assert_running(chat);
             continue;
         }
         if (ready < 0)
@@ -158,7 +104,7 @@ static enum line_result next_line(struct chat *chat, struct peer *p, int ms, siz
 }
 
 /* The next line p receives must be `expected`. */
-static void expect_line(struct chat *chat, struct peer *p, const char *expected)
+static void expect_line(struct axt_served *chat, struct peer *p, const char *expected)
 {
     size_t len = 0;
     enum line_result r = next_line(chat, p, PROMPT_MS, &len);
@@ -171,7 +117,7 @@ static void expect_line(struct chat *chat, struct peer *p, const char *expected)
     ax_buf_consume(&p->in, len);
 }
 
-static void expect_end(struct chat *chat, struct peer *p)
+static void expect_end(struct axt_served *chat, struct peer *p)
 {
     size_t len;
     enum line_result r = next_line(chat, p, PROMPT_MS, &len);
@@ -182,14 +128,14 @@ static void expect_end(struct chat *chat, struct peer *p)
 /* Makes sure the server has taken in every peer: the last to connect speaks, and all
  * the others hear it. The server accepts in the order clients connected, and it cannot
  * read the last one's line before it has accepted it. */
-static void join(struct chat *chat, struct peer *peers, int n)
+static void join(struct axt_served *chat, struct peer *peers, int n)
 {
     say(&peers[n - 1], "joined\n");
     for (int i = 0; i < n - 1; i++)
         expect_line(chat, &peers[i], "joined\n");
 }
 
-static void open_room(struct chat *chat, struct peer *peers, int n)
+static void open_room(struct axt_served *chat, struct peer *peers, int n)
 {
     start_chat(chat);
     for (int i = 0; i < n; i++)
@@ -197,16 +143,16 @@ static void open_room(struct chat *chat, struct peer *peers, int n)
     join(chat, peers, n);
 }
 
-static void close_room(struct chat *chat, struct peer *peers, int n)
+static void close_room(struct axt_served *chat, struct peer *peers, int n)
 {
     for (int i = 0; i < n; i++)
         close_peer(&peers[i]);
-    stop_chat(chat);
+    axt_served_stop(chat, PROMPT_MS);
 }
 
 START_TEST(chat_room_sends_each_line_to_every_other_client)
 {
-    struct chat chat;
+    struct axt_served chat;
     struct peer p[3];
     open_room(&chat, p, 3);
     say(&p[0], "hello from a\n");
@@ -222,7 +168,7 @@ END_TEST
 START_TEST(chat_room_keeps_each_senders_lines_in_order_however_they_arrive)
 {
     enum { LINES = 300 };
-    struct chat chat;
+    struct axt_served chat;
     struct peer p[3];
     open_room(&chat, p, 3);
     /* a's lines go out in pieces that split lines anywhere; b's interleave with them */
@@ -274,7 +220,7 @@ END_TEST
 
 START_TEST(chat_room_refuses_an_over_long_line_and_carries_on)
 {
-    struct chat chat;
+    struct axt_served chat;
     struct peer p[2];
     open_room(&chat, p, 2);
     static char longest[CHAT_MAX_LINE + 2], too_long[5 * CHAT_MAX_LINE + 2];
@@ -346,7 +292,7 @@ static long flood_bytes(int rcvbuf)
 START_TEST(chat_room_cuts_off_a_client_that_stops_reading_and_nobody_else_waits)
 {
     enum { WIDTH = 1000, WINDOW = 100 };
-    struct chat chat;
+    struct axt_served chat;
     struct peer p[3]; /* a floods, b reads along, the slow one reads only at the end */
     start_chat(&chat);
     connect_peer(&chat, &p[0]);
@@ -398,7 +344,7 @@ END_TEST
 
 START_TEST(chat_room_carries_on_when_a_client_vanishes_mid_line)
 {
-    struct chat chat;
+    struct axt_served chat;
     struct peer p[4]; /* the last arrives after the first has vanished */
     open_room(&chat, p, 3);
     say(&p[0], "half a li"); /* never finished: nobody gets it */
@@ -417,10 +363,10 @@ END_TEST
 
 START_TEST(chat_room_closes_everyone_and_returns_zero_when_shut_down)
 {
-    struct chat chat;
+    struct axt_served chat;
     struct peer p[2];
     open_room(&chat, p, 2);
-    stop_chat(&chat);
+    axt_served_stop(&chat, PROMPT_MS);
     expect_end(&chat, &p[0]);
     expect_end(&chat, &p[1]);
     close_peer(&p[0]);
@@ -467,7 +413,7 @@ static long fd_flags(pid_t pid, int fd)
 
 START_TEST(chat_room_serves_everyone_from_one_thread_with_non_blocking_sockets)
 {
-    struct chat chat;
+    struct axt_served chat;
     struct peer p[3];
     open_room(&chat, p, 3); /* all three joined: the server holds their sockets */
 

@@ -8,6 +8,7 @@
  * socket on 127.0.0.1 whose connections the test accepts and drives by hand. Every
  * wait is bounded; nothing asserts how long anything took. */
 #include "axtest.h"
+#include "served.h"
 #include "proxy.h"
 
 #include "ax/clock.h"
@@ -36,96 +37,36 @@
  * must make no progress to count as stalled. */
 enum { PROMPT_MS = 3000, STALL_MS = 500 };
 
-struct proxy_run {
-    pid_t pid;
-    int listen_fd;
+/* Where a child's proxy_serve sends its sessions. */
+struct proxy_target {
+    const char *host;
     uint16_t port;
-    bool exited;
-    int status; /* from waitpid, once exited */
 };
 
-/* Starts proxy_serve(listen_fd, host, port) in a child that exits with its result as a
- * positive errno (0 for success). The child keeps only its listener of the test's
- * descriptors, so that what it holds is what the proxy opened. */
-static void start_proxy_to(struct proxy_run *p, const char *host, uint16_t port, int bufsize)
+/* The child keeps only its listener of the test's descriptors, so that what it holds is
+ * what the proxy opened. */
+static int serve_proxy(struct axt_served *p, void *arg)
 {
-    *p = (struct proxy_run){0};
-    p->listen_fd = ax_listen("127.0.0.1", 0, &p->port);
-    ck_assert_msg(p->listen_fd >= 0, "listen: %s", ax_strerror(p->listen_fd));
+    const struct proxy_target *to = arg;
+    axt_served_close_others(p->listen_fd);
+    return proxy_serve(p->listen_fd, to->host, to->port);
+}
+
+/* Starts proxy_serve(listen_fd, host, port) in a child that exits with its result as a
+ * positive errno (0 for success). */
+static void start_proxy_to(struct axt_served *p, const char *host, uint16_t port, int bufsize)
+{
+    axt_served_listen(p, "proxy_serve");
     if (bufsize > 0) { /* the proxy's accepted sockets inherit these */
         setsockopt(p->listen_fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof bufsize);
         setsockopt(p->listen_fd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
     }
-    pid_t parent = getpid();
-    p->pid = fork();
-    ck_assert_int_ge(p->pid, 0);
-    if (p->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test leaves no proxy behind */
-        if (getppid() != parent)
-            _exit(127);
-        struct rlimit limit;
-        getrlimit(RLIMIT_NOFILE, &limit);
-        for (int fd = 3; fd < (int)limit.rlim_cur && fd < 65536; fd++)
-            if (fd != p->listen_fd)
-                close(fd);
-        int rc = proxy_serve(p->listen_fd, host, port);
-        _exit(rc == 0 ? 0 : -rc & 0xff);
-    }
+    axt_served_fork(p, serve_proxy, &(struct proxy_target){.host = host, .port = port});
 }
 
-static void start_proxy(struct proxy_run *p, uint16_t backend_port)
+static void start_proxy(struct axt_served *p, uint16_t backend_port)
 {
     start_proxy_to(p, "127.0.0.1", backend_port, 0);
-}
-
-static bool proxy_exited(struct proxy_run *p)
-{
-    if (!p->exited && waitpid(p->pid, &p->status, WNOHANG) == p->pid)
-        p->exited = true;
-    return p->exited;
-}
-
-static const char *exit_text(const struct proxy_run *p)
-{
-    static char text[128];
-    if (WIFSIGNALED(p->status))
-        snprintf(text, sizeof text, "proxy_serve's process died of signal %d", WTERMSIG(p->status));
-    else
-        snprintf(text, sizeof text, "proxy_serve returned -%d (%s)", WEXITSTATUS(p->status),
-                 strerror(WEXITSTATUS(p->status)));
-    return text;
-}
-
-static void assert_running(struct proxy_run *p)
-{
-    ck_assert_msg(!proxy_exited(p), "%s while sessions were open", exit_text(p));
-}
-
-/* Waits up to ms for the proxy's process to end; false if it is still running. */
-static bool exits_within(struct proxy_run *p, int ms)
-{
-    uint64_t deadline = ax_now_ns() + (uint64_t)ms * AX_NS_PER_MS;
-    while (!proxy_exited(p) && ax_now_ns() < deadline)
-        ax_sleep_ns(5 * AX_NS_PER_MS);
-    if (!p->exited) {
-        kill(p->pid, SIGKILL);
-        waitpid(p->pid, &p->status, 0);
-        p->exited = true;
-        return false;
-    }
-    return true;
-}
-
-/* Shuts the listener down and expects proxy_serve to return 0 promptly. */
-static void stop_proxy(struct proxy_run *p)
-{
-    assert_running(p);
-    shutdown(p->listen_fd, SHUT_RDWR);
-    ck_assert_msg(exits_within(p, PROMPT_MS),
-                  "proxy_serve did not return after its listener was shut down");
-    close(p->listen_fd);
-    ck_assert_msg(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0,
-                  "%s after the listener was shut down, expected 0", exit_text(p));
 }
 
 /* The backend: a listener whose connections the test accepts itself. */
@@ -145,12 +86,12 @@ static void start_backend(struct backend *b, int bufsize)
 }
 
 /* The proxy's connection to the backend, accepted within ms, or the test fails. */
-static int backend_accept(struct backend *b, struct proxy_run *p, int ms)
+static int backend_accept(struct backend *b, struct axt_served *p, int ms)
 {
     struct pollfd pfd = {.fd = b->fd, .events = POLLIN};
     uint64_t deadline = ax_now_ns() + (uint64_t)ms * AX_NS_PER_MS;
     while (poll(&pfd, 1, 20) != 1) {
-        assert_running(p);
+        axt_served_assert_running(p);
         ck_assert_msg(ax_now_ns() < deadline, "the proxy did not connect to the backend");
     }
     int fd = ax_accept(b->fd, NULL);
@@ -158,7 +99,7 @@ static int backend_accept(struct backend *b, struct proxy_run *p, int ms)
     return fd;
 }
 
-static int client_connect(struct proxy_run *p)
+static int client_connect(struct axt_served *p)
 {
     int fd = ax_connect("127.0.0.1", p->port);
     ck_assert_msg(fd >= 0, "connect to the proxy: %s", ax_strerror(fd));
@@ -166,7 +107,7 @@ static int client_connect(struct proxy_run *p)
 }
 
 /* A client of the proxy and the backend connection that serves it. */
-static void open_session(struct proxy_run *p, struct backend *b, int *client, int *server)
+static void open_session(struct axt_served *p, struct backend *b, int *client, int *server)
 {
     *client = client_connect(p);
     *server = backend_accept(b, p, PROMPT_MS);
@@ -182,7 +123,7 @@ enum got { DATA, END, NOTHING };
 
 /* Waits up to ms for fd to have bytes (one is read into *byte) or to end (a clean end
  * or a reset). */
-static enum got next_byte(struct proxy_run *p, int fd, int ms, char *byte)
+static enum got next_byte(struct axt_served *p, int fd, int ms, char *byte)
 {
     uint64_t deadline = ax_now_ns() + (uint64_t)ms * AX_NS_PER_MS;
     for (;;) {
@@ -197,14 +138,14 @@ static enum got next_byte(struct proxy_run *p, int fd, int ms, char *byte)
             continue;
         }
         if (p != NULL)
-            assert_running(p);
+            axt_served_assert_running(p);
         if (ax_now_ns() >= deadline)
             return NOTHING;
     }
 }
 
 /* The next bytes on fd must be exactly `want`. */
-static void expect(struct proxy_run *p, int fd, const char *want)
+static void expect(struct axt_served *p, int fd, const char *want)
 {
     size_t len = strlen(want);
     char *got = calloc(1, len + 1);
@@ -221,7 +162,7 @@ static void expect(struct proxy_run *p, int fd, const char *want)
 }
 
 /* fd must end (cleanly or with a reset) within PROMPT_MS, with no more bytes first. */
-static void expect_end(struct proxy_run *p, int fd)
+static void expect_end(struct axt_served *p, int fd)
 {
     char byte;
     enum got r = next_byte(p, fd, PROMPT_MS, &byte);
@@ -264,7 +205,7 @@ static int send_stream(int fd, unsigned seed, uint64_t from, size_t len)
 
 /* Reads exactly len bytes of stream `seed` from fd, each within PROMPT_MS of the last;
  * fails the test at the first wrong byte or a stall. */
-static void expect_stream(struct proxy_run *p, int fd, unsigned seed, uint64_t from, size_t len)
+static void expect_stream(struct axt_served *p, int fd, unsigned seed, uint64_t from, size_t len)
 {
     char chunk[16384];
     uint64_t at = from;
@@ -272,7 +213,7 @@ static void expect_stream(struct proxy_run *p, int fd, unsigned seed, uint64_t f
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         uint64_t deadline = ax_now_ns() + PROMPT_MS * AX_NS_PER_MS;
         while (poll(&pfd, 1, 20) != 1) {
-            assert_running(p);
+            axt_served_assert_running(p);
             ck_assert_msg(ax_now_ns() < deadline, "the stream stalled after %llu of %zu bytes",
                           (unsigned long long)(at - from), len);
         }
@@ -342,7 +283,7 @@ START_TEST(proxy_relays_a_request_and_its_response)
 {
     struct backend b;
     start_backend(&b, 0);
-    struct proxy_run p;
+    struct axt_served p;
     start_proxy(&p, b.port);
     int client, server;
     open_session(&p, &b, &client, &server);
@@ -353,7 +294,7 @@ START_TEST(proxy_relays_a_request_and_its_response)
     expect(&p, client, "HTTP/1.0 200 OK\r\n\r\nhello");
     expect_end(&p, client);
     close(client);
-    stop_proxy(&p);
+    axt_served_stop(&p, PROMPT_MS);
     close(b.fd);
 }
 END_TEST
@@ -379,7 +320,7 @@ START_TEST(proxy_copies_both_directions_at_once)
 {
     struct backend b;
     start_backend(&b, 0);
-    struct proxy_run p;
+    struct axt_served p;
     start_proxy(&p, b.port);
     int client, server;
     open_session(&p, &b, &client, &server);
@@ -399,7 +340,7 @@ START_TEST(proxy_copies_both_directions_at_once)
     expect_end(&p, client);
     close(client);
     close(server);
-    stop_proxy(&p);
+    axt_served_stop(&p, PROMPT_MS);
     close(b.fd);
 }
 END_TEST
@@ -409,7 +350,7 @@ START_TEST(proxy_serves_many_sessions_at_once)
     enum { N = 20 };
     struct backend b;
     start_backend(&b, 0);
-    struct proxy_run p;
+    struct axt_served p;
     start_proxy(&p, b.port);
     int clients[N], servers[N];
     for (int i = 0; i < N; i++)
@@ -439,7 +380,7 @@ START_TEST(proxy_serves_many_sessions_at_once)
         expect_end(&p, servers[i]); /* each session ends on its own */
         close(servers[i]);
     }
-    stop_proxy(&p);
+    axt_served_stop(&p, PROMPT_MS);
     close(b.fd);
 }
 END_TEST
@@ -448,7 +389,7 @@ START_TEST(proxy_passes_each_end_of_stream_on_and_keeps_the_other_direction)
 {
     struct backend b;
     start_backend(&b, 0);
-    struct proxy_run p;
+    struct axt_served p;
     start_proxy(&p, b.port);
     int client, server;
     open_session(&p, &b, &client, &server);
@@ -464,7 +405,7 @@ START_TEST(proxy_passes_each_end_of_stream_on_and_keeps_the_other_direction)
     expect_end(&p, client);
     close(client);
     close(server);
-    stop_proxy(&p);
+    axt_served_stop(&p, PROMPT_MS);
     close(b.fd);
 }
 END_TEST
@@ -513,13 +454,13 @@ START_TEST(proxy_delivers_what_a_client_sent_before_the_backend_answered)
     start_backend(&b, 0);
     struct stuck stuck;
     fill_queue(&b, &stuck);
-    struct proxy_run p;
+    struct axt_served p;
     start_proxy(&p, b.port);
     int client = client_connect(&p);
     say(client, "sent before the backend answered");
     shutdown(client, SHUT_WR);
     ax_sleep_ns(200 * AX_NS_PER_MS); /* the proxy has read it by now, and cannot pass it on */
-    assert_running(&p);
+    axt_served_assert_running(&p);
     unstick_queue(&b, &stuck);
     /* The proxy's SYN is retried about a second after the first was dropped. */
     int server = backend_accept(&b, &p, PROMPT_MS + 1000);
@@ -530,7 +471,7 @@ START_TEST(proxy_delivers_what_a_client_sent_before_the_backend_answered)
     expect(&p, client, "and answered after");
     expect_end(&p, client);
     close(client);
-    stop_proxy(&p);
+    axt_served_stop(&p, PROMPT_MS);
     close(b.fd);
 }
 END_TEST
@@ -541,7 +482,7 @@ START_TEST(proxy_closes_the_client_when_the_backend_cannot_be_reached)
     start_backend(&b, 0);
     uint16_t port = b.port;
     close(b.fd); /* nothing listens there now: connections are refused */
-    struct proxy_run p;
+    struct axt_served p;
     start_proxy(&p, port);
     for (int i = 0; i < 3; i++) { /* a failed session is that session's end, not the proxy's */
         int client = client_connect(&p);
@@ -549,7 +490,7 @@ START_TEST(proxy_closes_the_client_when_the_backend_cannot_be_reached)
         expect_end(&p, client);
         close(client);
     }
-    stop_proxy(&p);
+    axt_served_stop(&p, PROMPT_MS);
 }
 END_TEST
 
@@ -557,7 +498,7 @@ START_TEST(proxy_closes_both_sides_when_either_resets)
 {
     struct backend b;
     start_backend(&b, 0);
-    struct proxy_run p;
+    struct axt_served p;
     start_proxy(&p, b.port);
 
     int client, server;
@@ -580,7 +521,7 @@ START_TEST(proxy_closes_both_sides_when_either_resets)
     expect(&p, server, "still there?");
     close(client);
     close(server);
-    stop_proxy(&p);
+    axt_served_stop(&p, PROMPT_MS);
     close(b.fd);
 }
 END_TEST
@@ -590,7 +531,7 @@ START_TEST(proxy_stops_reading_a_client_whose_backend_does_not_read)
     enum { SMALL = 256 * 1024 };
     struct backend b;
     start_backend(&b, SMALL);
-    struct proxy_run p;
+    struct axt_served p;
     start_proxy_to(&p, "127.0.0.1", b.port, SMALL);
     int client, server;
     open_session(&p, &b, &client, &server);
@@ -605,7 +546,7 @@ START_TEST(proxy_stops_reading_a_client_whose_backend_does_not_read)
              (size_t)sysctl_max("/proc/sys/net/ipv4/tcp_wmem")) +
         PROXY_MAX_PENDING + (1 << 20);
     size_t pushed = push_until_stalled(client, 3, bound + 1);
-    assert_running(&p);
+    axt_served_assert_running(&p);
     ck_assert_msg(pushed <= bound,
                   "the client sent %zu bytes to a backend that read none, and they all went: "
                   "the proxy keeps what the backend does not take (the path holds at most %zu)",
@@ -616,7 +557,7 @@ START_TEST(proxy_stops_reading_a_client_whose_backend_does_not_read)
     expect_end(&p, server);
     close(client);
     close(server);
-    stop_proxy(&p);
+    axt_served_stop(&p, PROMPT_MS);
     close(b.fd);
 }
 END_TEST
@@ -626,7 +567,7 @@ START_TEST(proxy_stops_reading_a_backend_whose_client_does_not_read)
     enum { SMALL = 256 * 1024 };
     struct backend b;
     start_backend(&b, SMALL);
-    struct proxy_run p;
+    struct axt_served p;
     start_proxy_to(&p, "127.0.0.1", b.port, SMALL);
     int client, server;
     open_session(&p, &b, &client, &server);
@@ -640,7 +581,7 @@ START_TEST(proxy_stops_reading_a_backend_whose_client_does_not_read)
              (size_t)sysctl_max("/proc/sys/net/ipv4/tcp_rmem")) +
         PROXY_MAX_PENDING + (1 << 20);
     size_t pushed = push_until_stalled(server, 4, bound + 1);
-    assert_running(&p);
+    axt_served_assert_running(&p);
     ck_assert_msg(pushed <= bound,
                   "the backend sent %zu bytes to a client that read none, and they all went: "
                   "the proxy keeps what the client does not take (the path holds at most %zu)",
@@ -650,7 +591,7 @@ START_TEST(proxy_stops_reading_a_backend_whose_client_does_not_read)
     expect_end(&p, client);
     close(client);
     close(server);
-    stop_proxy(&p);
+    axt_served_stop(&p, PROMPT_MS);
     close(b.fd);
 }
 END_TEST
@@ -660,7 +601,7 @@ START_TEST(proxy_keeps_one_direction_going_while_the_other_is_held_back)
     enum { SMALL = 256 * 1024 };
     struct backend b;
     start_backend(&b, SMALL);
-    struct proxy_run p;
+    struct axt_served p;
     start_proxy_to(&p, "127.0.0.1", b.port, SMALL);
     int client, server;
     open_session(&p, &b, &client, &server);
@@ -675,7 +616,7 @@ START_TEST(proxy_keeps_one_direction_going_while_the_other_is_held_back)
     expect_stream(&p, server, 5, 0, pushed);
     close(client);
     close(server);
-    stop_proxy(&p);
+    axt_served_stop(&p, PROMPT_MS);
     close(b.fd);
 }
 END_TEST
@@ -722,7 +663,7 @@ START_TEST(proxy_serves_everyone_from_one_thread_with_non_blocking_sockets)
     enum { N = 3 };
     struct backend b;
     start_backend(&b, 0);
-    struct proxy_run p;
+    struct axt_served p;
     start_proxy(&p, b.port);
     int clients[N], servers[N];
     for (int i = 0; i < N; i++) {
@@ -754,7 +695,7 @@ START_TEST(proxy_serves_everyone_from_one_thread_with_non_blocking_sockets)
         close(clients[i]);
         close(servers[i]);
     }
-    stop_proxy(&p);
+    axt_served_stop(&p, PROMPT_MS);
     close(b.fd);
 }
 END_TEST
@@ -763,7 +704,7 @@ START_TEST(proxy_closes_every_connection_and_returns_zero_when_shut_down)
 {
     struct backend b;
     start_backend(&b, 0);
-    struct proxy_run p;
+    struct axt_served p;
     start_proxy(&p, b.port);
     int c1, s1, c2, s2;
     open_session(&p, &b, &c1, &s1);
@@ -772,7 +713,7 @@ START_TEST(proxy_closes_every_connection_and_returns_zero_when_shut_down)
     expect(&p, s1, "a");
     say(s2, "b");
     expect(&p, c2, "b");
-    stop_proxy(&p);
+    axt_served_stop(&p, PROMPT_MS);
     expect_end(NULL, c1);
     expect_end(NULL, s1);
     expect_end(NULL, c2);
@@ -792,15 +733,15 @@ START_TEST(proxy_refuses_a_backend_address_it_cannot_use)
         uint16_t port;
     } bad[] = {{"localhost", 80}, {"127.0.0.1", 0}, {"", 80}, {"1.2.3", 80}, {"::1:::", 80}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct proxy_run p;
+        struct axt_served p;
         start_proxy_to(&p, bad[i].host, bad[i].port, 0);
-        bool returned = exits_within(&p, PROMPT_MS);
+        bool returned = axt_served_exits_within(&p, PROMPT_MS);
         close(p.listen_fd);
         ck_assert_msg(returned, "proxy_serve(%s, %u) kept running instead of refusing",
                       axt_quoted(bad[i].host), (unsigned)bad[i].port);
         ck_assert_msg(WIFEXITED(p.status) && WEXITSTATUS(p.status) == EINVAL,
                       "proxy_serve(%s, %u): %s, expected -EINVAL", axt_quoted(bad[i].host),
-                      (unsigned)bad[i].port, exit_text(&p));
+                      (unsigned)bad[i].port, axt_served_exit_text(&p));
     }
 }
 END_TEST

@@ -8,6 +8,7 @@
  * the counts in memory shared with the test. Every wait is bounded; nothing asserts how
  * long anything took. */
 #include "axtest.h"
+#include "served.h"
 #include "edge_echo.h"
 
 #include "ax/clock.h"
@@ -98,14 +99,6 @@ static const struct ax_backend counting_epoll = {
 
 /* ---- the server in its own process --------------------------------------------------- */
 
-struct server {
-    pid_t pid;
-    int listen_fd;
-    uint16_t port;
-    bool exited;
-    int status; /* from waitpid, once exited */
-};
-
 struct options {
     const struct ax_backend *backend; /* NULL: the counting epoll */
     int sndbuf, rcvbuf; /* > 0: set on the listener, so every client socket has them */
@@ -129,7 +122,18 @@ static void leave_free(int n)
         close(last--); /* the highest numbers: the table is dense below them */
 }
 
-static void start_server_with(struct server *s, const struct options *o)
+/* In the child: only the listener is kept of the test's descriptors (what the server
+ * holds is then what it opened), and the limit is lowered if the test asks. */
+static int serve_edge_echo(struct axt_served *s, void *arg)
+{
+    const struct options *o = arg;
+    axt_served_close_others(s->listen_fd);
+    if (o->free_fds > 0)
+        leave_free(o->free_fds);
+    return edge_echo_serve(s->listen_fd, o->backend ? o->backend : &counting_epoll);
+}
+
+static void start_server_with(struct axt_served *s, const struct options *o)
 {
     if (counts == NULL) {
         counts =
@@ -137,88 +141,20 @@ static void start_server_with(struct server *s, const struct options *o)
         ck_assert_ptr_ne(counts, MAP_FAILED);
     }
     *counts = (struct registrations){0};
-    *s = (struct server){0};
-    s->listen_fd = ax_listen("127.0.0.1", 0, &s->port);
-    ck_assert_msg(s->listen_fd >= 0, "listen: %s", ax_strerror(s->listen_fd));
+    axt_served_listen(s, "edge_echo_serve");
     if (o->sndbuf > 0)
         setsockopt(s->listen_fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, sizeof o->sndbuf);
     if (o->rcvbuf > 0)
         setsockopt(s->listen_fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, sizeof o->rcvbuf);
-    pid_t parent = getpid();
-    s->pid = fork();
-    ck_assert_int_ge(s->pid, 0);
-    if (s->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test leaves no server behind */
-        if (getppid() != parent)
-            _exit(127);
-        struct rlimit limit;
-        getrlimit(RLIMIT_NOFILE, &limit);
-        for (int fd = 3; fd < (int)limit.rlim_cur && fd < 65536; fd++)
-            if (fd != s->listen_fd)
-                close(fd); /* the test's descriptors are not the server's */
-        if (o->free_fds > 0)
-            leave_free(o->free_fds);
-        int rc = edge_echo_serve(s->listen_fd, o->backend ? o->backend : &counting_epoll);
-        _exit(rc == 0 ? 0 : -rc & 0xff);
-    }
+    axt_served_fork(s, serve_edge_echo, (void *)o);
 }
 
-static void start_server(struct server *s)
+static void start_server(struct axt_served *s)
 {
     start_server_with(s, &(struct options){0});
 }
 
-static bool server_exited(struct server *s)
-{
-    if (!s->exited && waitpid(s->pid, &s->status, WNOHANG) == s->pid)
-        s->exited = true;
-    return s->exited;
-}
-
-static const char *exit_text(const struct server *s)
-{
-    static char text[128];
-    if (WIFSIGNALED(s->status))
-        snprintf(text, sizeof text, "edge_echo_serve's process died of signal %d",
-                 WTERMSIG(s->status));
-    else
-        snprintf(text, sizeof text, "edge_echo_serve returned -%d (%s)", WEXITSTATUS(s->status),
-                 strerror(WEXITSTATUS(s->status)));
-    return text;
-}
-
-static void assert_running(struct server *s)
-{
-    ck_assert_msg(!server_exited(s), "%s while clients were connected", exit_text(s));
-}
-
-static bool exits_within(struct server *s, int ms)
-{
-    uint64_t deadline = ax_now_ns() + (uint64_t)ms * AX_NS_PER_MS;
-    while (!server_exited(s) && ax_now_ns() < deadline)
-        ax_sleep_ns(5 * AX_NS_PER_MS);
-    if (!s->exited) {
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, &s->status, 0);
-        s->exited = true;
-        return false;
-    }
-    return true;
-}
-
-/* Shuts the listener down and expects edge_echo_serve to return 0 promptly. */
-static void stop_server(struct server *s)
-{
-    assert_running(s);
-    shutdown(s->listen_fd, SHUT_RDWR);
-    ck_assert_msg(exits_within(s, PROMPT_MS),
-                  "edge_echo_serve did not return after its listener was shut down");
-    close(s->listen_fd);
-    ck_assert_msg(WIFEXITED(s->status) && WEXITSTATUS(s->status) == 0,
-                  "%s after the listener was shut down, expected 0", exit_text(s));
-}
-
-static int client_connect(struct server *s)
+static int client_connect(struct axt_served *s)
 {
     int fd = ax_connect("127.0.0.1", s->port);
     ck_assert_msg(fd >= 0, "connect: %s", ax_strerror(fd));
@@ -231,7 +167,7 @@ enum got { DATA, END, NOTHING };
 
 /* Waits up to ms for fd to have bytes (up to n are read into buf, the count in *n) or
  * to end (cleanly or with a reset). */
-static enum got next_bytes(struct server *s, int fd, int ms, char *buf, size_t *n)
+static enum got next_bytes(struct axt_served *s, int fd, int ms, char *buf, size_t *n)
 {
     uint64_t deadline = ax_now_ns() + (uint64_t)ms * AX_NS_PER_MS;
     for (;;) {
@@ -247,7 +183,7 @@ static enum got next_bytes(struct server *s, int fd, int ms, char *buf, size_t *
             continue;
         }
         if (s != NULL)
-            assert_running(s);
+            axt_served_assert_running(s);
         if (ax_now_ns() >= deadline)
             return NOTHING;
     }
@@ -260,7 +196,7 @@ static void say(int fd, const char *text)
 }
 
 /* The next bytes on fd must be exactly `want`. */
-static void expect(struct server *s, int fd, const char *want)
+static void expect(struct axt_served *s, int fd, const char *want)
 {
     size_t len = strlen(want), at = 0;
     char *got = calloc(1, len + 1);
@@ -279,7 +215,7 @@ static void expect(struct server *s, int fd, const char *want)
     free(got);
 }
 
-static void expect_end(struct server *s, int fd)
+static void expect_end(struct axt_served *s, int fd)
 {
     char byte;
     size_t n = 1;
@@ -288,7 +224,7 @@ static void expect_end(struct server *s, int fd)
                   r == DATA ? "more bytes" : "nothing");
 }
 
-static void assert_echoes(struct server *s, int fd, const char *text)
+static void assert_echoes(struct axt_served *s, int fd, const char *text)
 {
     say(fd, text);
     expect(s, fd, text);
@@ -363,7 +299,7 @@ static void wait_until_done_or_stalled(struct sender *w)
 }
 
 /* Reads exactly len bytes of stream `seed` from fd, each within PROMPT_MS of the last. */
-static void expect_stream(struct server *s, int fd, unsigned seed, size_t len)
+static void expect_stream(struct axt_served *s, int fd, unsigned seed, size_t len)
 {
     char chunk[16384];
     size_t at = 0;
@@ -393,7 +329,7 @@ static int sockopt(int fd, int name)
 START_TEST(edge_echo_echoes_every_byte_back_in_order)
 {
     enum { CLIENTS = 3, LEN = 1 << 20 };
-    struct server s;
+    struct axt_served s;
     start_server(&s);
     int fds[CLIENTS];
     struct sender senders[CLIENTS];
@@ -410,13 +346,13 @@ START_TEST(edge_echo_echoes_every_byte_back_in_order)
         ck_assert_int_eq(senders[i].rc, 0);
         close(fds[i]);
     }
-    stop_server(&s);
+    axt_served_stop(&s, PROMPT_MS);
 }
 END_TEST
 
 START_TEST(edge_echo_registers_every_socket_once_edge_triggered)
 {
-    struct server s;
+    struct axt_served s;
     start_server_with(&s, &(struct options){.sndbuf = 64 * 1024, .rcvbuf = 64 * 1024});
     int a = client_connect(&s), b = client_connect(&s);
     assert_echoes(&s, a, "a\n");
@@ -434,7 +370,7 @@ START_TEST(edge_echo_registers_every_socket_once_edge_triggered)
     int c = client_connect(&s);
     assert_echoes(&s, c, "c\n");
     close(c);
-    stop_server(&s);
+    axt_served_stop(&s, PROMPT_MS);
 
     int adds = atomic_load(&counts->adds), dels = atomic_load(&counts->dels);
     ck_assert_msg(adds >= 4, "the backend saw %d adds for a listener and three clients", adds);
@@ -456,7 +392,7 @@ START_TEST(edge_echo_resumes_a_held_back_echo_without_new_input)
      * more. When it starts reading, no new byte arrives at the server: an edge for the
      * bytes already waiting has come and gone. */
     enum { LEN = 2 << 20 };
-    struct server s;
+    struct axt_served s;
     start_server_with(&s, &(struct options){.sndbuf = 64 * 1024, .rcvbuf = 256 * 1024});
     int fd = client_connect(&s);
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){64 * 1024}, sizeof(int));
@@ -464,19 +400,19 @@ START_TEST(edge_echo_resumes_a_held_back_echo_without_new_input)
     struct sender w;
     sender_start(&w, fd, 3, LEN, false);
     wait_until_done_or_stalled(&w);
-    assert_running(&s);
+    axt_served_assert_running(&s);
     expect_stream(&s, fd, 3, LEN);
     pthread_join(w.thread, NULL);
     ck_assert_int_eq(w.rc, 0);
     close(fd);
-    stop_server(&s);
+    axt_served_stop(&s, PROMPT_MS);
 }
 END_TEST
 
 START_TEST(edge_echo_holds_a_bounded_amount_for_a_client_that_does_not_read)
 {
     enum { BUF = 256 * 1024 };
-    struct server s;
+    struct axt_served s;
     start_server_with(&s, &(struct options){.sndbuf = BUF, .rcvbuf = BUF});
     int fd = client_connect(&s);
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){BUF}, sizeof(int));
@@ -500,14 +436,14 @@ START_TEST(edge_echo_holds_a_bounded_amount_for_a_client_that_does_not_read)
     pthread_join(w.thread, NULL);
     ck_assert_uint_ge(atomic_load(&w.sent), sent);
     close(fd);
-    stop_server(&s);
+    axt_served_stop(&s, PROMPT_MS);
 }
 END_TEST
 
 START_TEST(edge_echo_sends_a_half_closed_client_its_whole_echo_then_closes)
 {
     enum { LEN = 1 << 20 };
-    struct server s;
+    struct axt_served s;
     start_server(&s);
     int fd = client_connect(&s);
     struct sender w;
@@ -519,7 +455,7 @@ START_TEST(edge_echo_sends_a_half_closed_client_its_whole_echo_then_closes)
     int other = client_connect(&s); /* and the server goes on */
     assert_echoes(&s, other, "next\n");
     close(other);
-    stop_server(&s);
+    axt_served_stop(&s, PROMPT_MS);
 }
 END_TEST
 
@@ -527,7 +463,7 @@ START_TEST(edge_echo_serves_a_thousand_clients_at_once)
 {
     enum { N = 1000 };
     axt_need_fds(2 * N + 64);
-    struct server s;
+    struct axt_served s;
     start_server(&s);
     int *fds = malloc(N * sizeof *fds);
     for (int i = 0; i < N; i++)
@@ -545,13 +481,13 @@ START_TEST(edge_echo_serves_a_thousand_clients_at_once)
     for (int i = 0; i < N; i++)
         close(fds[i]);
     free(fds);
-    stop_server(&s);
+    axt_served_stop(&s, PROMPT_MS);
 }
 END_TEST
 
 /* A client that is either served (its ping echoed) or turned away (its connection
  * ends); anything else fails the test. */
-static bool served(struct server *s, int fd)
+static bool served(struct axt_served *s, int fd)
 {
     ax_write_all(fd, "ping\n", 5); /* fails if it was turned away already */
     char got[8] = "";
@@ -573,7 +509,7 @@ START_TEST(edge_echo_sheds_connections_at_its_descriptor_limit_and_recovers)
     /* Room for the server's own descriptors (its epoll instance and its spare, and a
      * few in hand) and a handful of clients; the rest must be turned away. */
     enum { FREE = 8, CLIENTS = 24 };
-    struct server s;
+    struct axt_served s;
     start_server_with(&s, &(struct options){.free_fds = FREE});
     int fds[CLIENTS];
     bool in[CLIENTS];
@@ -623,13 +559,13 @@ START_TEST(edge_echo_sheds_connections_at_its_descriptor_limit_and_recovers)
     for (int i = 0; i < CLIENTS; i++)
         if (fds[i] >= 0)
             close(fds[i]);
-    stop_server(&s);
+    axt_served_stop(&s, PROMPT_MS);
 }
 END_TEST
 
 START_TEST(edge_echo_carries_on_when_a_client_resets)
 {
-    struct server s;
+    struct axt_served s;
     start_server(&s);
     int a = client_connect(&s), b = client_connect(&s);
     assert_echoes(&s, a, "a\n");
@@ -644,30 +580,30 @@ START_TEST(edge_echo_carries_on_when_a_client_resets)
     assert_echoes(&s, c, "and so is c\n");
     close(b);
     close(c);
-    stop_server(&s);
+    axt_served_stop(&s, PROMPT_MS);
 }
 END_TEST
 
 START_TEST(edge_echo_refuses_a_backend_that_cannot_report_edges)
 {
-    struct server s;
+    struct axt_served s;
     start_server_with(&s, &(struct options){.backend = &ax_backend_select});
-    bool returned = exits_within(&s, PROMPT_MS);
+    bool returned = axt_served_exits_within(&s, PROMPT_MS);
     close(s.listen_fd);
     ck_assert_msg(returned, "edge_echo_serve kept running on select");
     ck_assert_msg(WIFEXITED(s.status) && WEXITSTATUS(s.status) == EOPNOTSUPP,
-                  "on select: %s, expected -EOPNOTSUPP", exit_text(&s));
+                  "on select: %s, expected -EOPNOTSUPP", axt_served_exit_text(&s));
 }
 END_TEST
 
 START_TEST(edge_echo_closes_everyone_and_returns_zero_when_shut_down)
 {
-    struct server s;
+    struct axt_served s;
     start_server(&s);
     int a = client_connect(&s), b = client_connect(&s);
     assert_echoes(&s, a, "a\n");
     assert_echoes(&s, b, "b\n");
-    stop_server(&s);
+    axt_served_stop(&s, PROMPT_MS);
     expect_end(NULL, a);
     expect_end(NULL, b);
     close(a);
@@ -692,7 +628,7 @@ static long fd_flags(pid_t pid, int fd)
 START_TEST(edge_echo_serves_everyone_from_one_thread_with_non_blocking_sockets)
 {
     enum { N = 3 };
-    struct server s;
+    struct axt_served s;
     start_server(&s);
     int fds[N];
     for (int i = 0; i < N; i++) {
@@ -731,7 +667,7 @@ START_TEST(edge_echo_serves_everyone_from_one_thread_with_non_blocking_sockets)
     ck_assert_msg(sockets >= N, "the server holds %d client sockets, expected %d", sockets, N);
     for (int i = 0; i < N; i++)
         close(fds[i]);
-    stop_server(&s);
+    axt_served_stop(&s, PROMPT_MS);
 }
 END_TEST
 
