@@ -374,65 +374,20 @@ START_TEST(chat_room_closes_everyone_and_returns_zero_when_shut_down)
 }
 END_TEST
 
-/* The fds of pid that are sockets, other than `except`. */
-static int sockets_of(pid_t pid, int except, int fds[], int max)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-    DIR *dir = opendir(path);
-    ck_assert_ptr_nonnull(dir);
-    int count = 0;
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL && count < max) {
-        char link[320], target[64] = "";
-        int fd = atoi(entry->d_name);
-        if (entry->d_name[0] == '.' || fd == except)
-            continue;
-        snprintf(link, sizeof link, "%s/%s", path, entry->d_name);
-        ssize_t n = readlink(link, target, sizeof target - 1);
-        if (n > 0 && strncmp(target, "socket:", 7) == 0)
-            fds[count++] = fd;
-    }
-    closedir(dir);
-    return count;
-}
-
-static long fd_flags(pid_t pid, int fd)
-{
-    char path[64], text[512];
-    snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)pid, fd);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    const char *flags = strstr(text, "flags:");
-    ck_assert_ptr_nonnull(flags);
-    return strtol(flags + 6, NULL, 8); /* octal, as open(2) flags are usually written */
-}
-
 START_TEST(chat_room_serves_everyone_from_one_thread_with_non_blocking_sockets)
 {
     struct axt_served chat;
     struct peer p[3];
     open_room(&chat, p, 3); /* all three joined: the server holds their sockets */
 
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task", (int)chat.pid);
-    DIR *dir = opendir(path);
-    ck_assert_ptr_nonnull(dir);
-    int threads = 0;
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL)
-        threads += entry->d_name[0] != '.';
-    closedir(dir);
+    int threads = axt_served_threads(&chat);
     ck_assert_msg(threads == 1, "the chat server runs %d threads; one is the point", threads);
 
     int fds[64];
-    int count = sockets_of(chat.pid, chat.listen_fd, fds, 64);
+    int count = axt_served_sockets(&chat, fds, 64);
     ck_assert_msg(count >= 3, "the server holds %d client sockets, expected 3", count);
     for (int i = 0; i < count; i++)
-        ck_assert_msg(fd_flags(chat.pid, fds[i]) & O_NONBLOCK,
+        ck_assert_msg(axt_served_fd_flags(&chat, fds[i]) & O_NONBLOCK,
                       "client socket %d in the server is blocking: one slow client could stall "
                       "everyone",
                       fds[i]);

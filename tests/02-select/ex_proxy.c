@@ -621,43 +621,6 @@ START_TEST(proxy_keeps_one_direction_going_while_the_other_is_held_back)
 }
 END_TEST
 
-/* The fds of pid that are sockets, other than `except`. */
-static int sockets_of(pid_t pid, int except, int fds[], int max)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-    DIR *dir = opendir(path);
-    ck_assert_ptr_nonnull(dir);
-    int count = 0;
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL && count < max) {
-        char link[320], target[64] = "";
-        int fd = atoi(entry->d_name);
-        if (entry->d_name[0] == '.' || fd == except)
-            continue;
-        snprintf(link, sizeof link, "%s/%s", path, entry->d_name);
-        ssize_t n = readlink(link, target, sizeof target - 1);
-        if (n > 0 && strncmp(target, "socket:", 7) == 0)
-            fds[count++] = fd;
-    }
-    closedir(dir);
-    return count;
-}
-
-static long fd_flags(pid_t pid, int fd)
-{
-    char path[64], text[512];
-    snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)pid, fd);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    const char *flags = strstr(text, "flags:");
-    ck_assert_ptr_nonnull(flags);
-    return strtol(flags + 6, NULL, 8); /* octal, as open(2) flags are usually written */
-}
-
 START_TEST(proxy_serves_everyone_from_one_thread_with_non_blocking_sockets)
 {
     enum { N = 3 };
@@ -672,23 +635,15 @@ START_TEST(proxy_serves_everyone_from_one_thread_with_non_blocking_sockets)
         expect(&p, servers[i], "x"); /* the session is up at both ends */
     }
 
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task", (int)p.pid);
-    DIR *dir = opendir(path);
-    ck_assert_ptr_nonnull(dir);
-    int threads = 0;
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL)
-        threads += entry->d_name[0] != '.';
-    closedir(dir);
+    int threads = axt_served_threads(&p);
     ck_assert_msg(threads == 1, "the proxy runs %d threads; one is the point", threads);
 
     int fds[64];
-    int count = sockets_of(p.pid, p.listen_fd, fds, 64);
+    int count = axt_served_sockets(&p, fds, 64);
     ck_assert_msg(count >= 2 * N, "the proxy holds %d sockets for %d sessions, expected %d", count,
                   N, 2 * N);
     for (int i = 0; i < count; i++)
-        ck_assert_msg(fd_flags(p.pid, fds[i]) & O_NONBLOCK,
+        ck_assert_msg(axt_served_fd_flags(&p, fds[i]) & O_NONBLOCK,
                       "socket %d in the proxy is blocking: one slow peer could stall everyone",
                       fds[i]);
     for (int i = 0; i < N; i++) {

@@ -611,20 +611,6 @@ START_TEST(edge_echo_closes_everyone_and_returns_zero_when_shut_down)
 }
 END_TEST
 
-static long fd_flags(pid_t pid, int fd)
-{
-    char path[64], text[512];
-    snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)pid, fd);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    const char *flags = strstr(text, "flags:");
-    ck_assert_ptr_nonnull(flags);
-    return strtol(flags + 6, NULL, 8);
-}
-
 START_TEST(edge_echo_serves_everyone_from_one_thread_with_non_blocking_sockets)
 {
     enum { N = 3 };
@@ -635,36 +621,17 @@ START_TEST(edge_echo_serves_everyone_from_one_thread_with_non_blocking_sockets)
         fds[i] = client_connect(&s);
         assert_echoes(&s, fds[i], "here\n");
     }
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task", (int)s.pid);
-    DIR *dir = opendir(path);
-    ck_assert_ptr_nonnull(dir);
-    int threads = 0;
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL)
-        threads += entry->d_name[0] != '.';
-    closedir(dir);
+    int threads = axt_served_threads(&s);
     ck_assert_msg(threads == 1, "the server runs %d threads; one is the point", threads);
 
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)s.pid);
-    dir = opendir(path);
-    ck_assert_ptr_nonnull(dir);
-    int sockets = 0;
-    while ((entry = readdir(dir)) != NULL) {
-        char link[320], target[64] = "";
-        int fd = atoi(entry->d_name);
-        snprintf(link, sizeof link, "%s/%s", path, entry->d_name);
-        if (entry->d_name[0] == '.' || fd == s.listen_fd ||
-            readlink(link, target, sizeof target - 1) <= 0 || strncmp(target, "socket:", 7) != 0)
-            continue;
-        sockets++;
-        ck_assert_msg(fd_flags(s.pid, fd) & O_NONBLOCK,
+    int sockets[64];
+    int count = axt_served_sockets(&s, sockets, 64);
+    for (int i = 0; i < count; i++)
+        ck_assert_msg(axt_served_fd_flags(&s, sockets[i]) & O_NONBLOCK,
                       "socket %d in the server is blocking: edge triggering needs reads and "
                       "writes that stop at EAGAIN",
-                      fd);
-    }
-    closedir(dir);
-    ck_assert_msg(sockets >= N, "the server holds %d client sockets, expected %d", sockets, N);
+                      sockets[i]);
+    ck_assert_msg(count >= N, "the server holds %d client sockets, expected %d", count, N);
     for (int i = 0; i < N; i++)
         close(fds[i]);
     axt_served_stop(&s, PROMPT_MS);

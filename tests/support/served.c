@@ -5,7 +5,9 @@
 #include "ax/error.h"
 #include "ax/net.h"
 
+#include <dirent.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -90,4 +92,52 @@ void axt_served_stop(struct axt_served *s, int ms)
     close(s->listen_fd);
     ck_assert_msg(WIFEXITED(s->status) && WEXITSTATUS(s->status) == 0,
                   "%s after the listener was shut down, expected 0", axt_served_exit_text(s));
+}
+
+int axt_served_threads(const struct axt_served *s)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)s->pid);
+    DIR *dir = opendir(path);
+    ck_assert_ptr_nonnull(dir);
+    int threads = 0;
+    for (struct dirent *entry; (entry = readdir(dir)) != NULL;)
+        threads += entry->d_name[0] != '.';
+    closedir(dir);
+    return threads;
+}
+
+int axt_served_sockets(const struct axt_served *s, int fds[], int max)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)s->pid);
+    DIR *dir = opendir(path);
+    ck_assert_ptr_nonnull(dir);
+    int count = 0;
+    for (struct dirent *entry; (entry = readdir(dir)) != NULL && count < max;) {
+        char link[320], target[64] = "";
+        int fd = atoi(entry->d_name);
+        if (entry->d_name[0] == '.' || fd == s->listen_fd)
+            continue;
+        snprintf(link, sizeof link, "%s/%s", path, entry->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n > 0 && strncmp(target, "socket:", 7) == 0)
+            fds[count++] = fd;
+    }
+    closedir(dir);
+    return count;
+}
+
+long axt_served_fd_flags(const struct axt_served *s, int fd)
+{
+    char path[64], text[512];
+    snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)s->pid, fd);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    const char *flags = strstr(text, "flags:");
+    ck_assert_ptr_nonnull(flags);
+    return strtol(flags + 6, NULL, 8); /* octal, as open(2) flags are usually written */
 }

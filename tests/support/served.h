@@ -54,4 +54,11 @@ bool axt_served_exits_within(struct axt_served *s, int ms);
 /* Shuts the listener down and expects the function to return 0 within ms. */
 void axt_served_stop(struct axt_served *s, int ms);
 
+/* What the child holds, read from /proc: its threads, the descriptors that are sockets
+ * (its copy of the listener left out) into fds[0..max), and one descriptor's open flags
+ * (O_NONBLOCK, ...). */
+int axt_served_threads(const struct axt_served *s);
+int axt_served_sockets(const struct axt_served *s, int fds[], int max);
+long axt_served_fd_flags(const struct axt_served *s, int fd);
+
 #endif
