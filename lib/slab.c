@@ -44,6 +44,7 @@ struct ax__chunk {
     struct ax__slab *slab;
     struct ax__chunk *next, *prev;
     size_t bytes; /* the chunk's own size: AX__CHUNK, or more for one large block */
+    size_t mapped; /* a mapping starts here (a region, or a large block's chunk): its size */
     uint32_t block_size;
     uint32_t blocks; /* how many fit */
     uint32_t carved; /* blocks [0, carved) have been handed out at least once */
@@ -101,23 +102,52 @@ void ax__slab_init(struct ax__slab *slab, void *owner)
     slab->owner = owner;
 }
 
-/* `bytes` (a multiple of AX__CHUNK) of fresh memory aligned to AX__CHUNK, straight from
- * the kernel: map twice what is needed and unmap what lies outside the aligned part.
- * (aligned_alloc would do, but leaves malloc's bookkeeping on a page of its own on
- * each side, which a million small tasks would feel.) */
-static void *map_aligned(size_t bytes)
+/* `bytes` (a multiple of `align`, a power of two at least AX__CHUNK) of fresh memory
+ * aligned to `align`, straight from the kernel: map more than needed and unmap what
+ * lies outside the aligned part. (aligned_alloc would do, but leaves malloc's
+ * bookkeeping on a page of its own on each side.) */
+static void *map_aligned(size_t bytes, size_t align)
 {
-    size_t mapped = bytes + AX__CHUNK;
+    size_t mapped = bytes + align;
     char *p = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
-    char *aligned = (char *)(((uintptr_t)p + AX__CHUNK - 1) & ~(uintptr_t)(AX__CHUNK - 1));
+    char *aligned = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
     if (aligned > p)
         munmap(p, (size_t)(aligned - p));
     if (aligned + bytes < p + mapped)
         munmap(aligned + bytes, (size_t)(p + mapped - (aligned + bytes)));
     return aligned;
 }
+
+// snippet slab-region
+/* The next AX__CHUNK bytes for a class chunk, from the newest region, mapping a new
+ * region twice as big when it is used up. */
+static void *carve_chunk(struct ax__slab *slab, size_t *mapped)
+{
+    *mapped = 0;
+    if (slab->region_next == slab->region_end) {
+        size_t size = slab->region_size == 0 ? AX__REGION_MIN : slab->region_size * 2;
+        if (size > AX__REGION_MAX)
+            size = AX__REGION_MAX;
+        size_t huge = (size_t)2 * 1024 * 1024;
+        char *region = map_aligned(size, size >= huge ? huge : AX__CHUNK);
+        if (region == NULL)
+            return NULL;
+#ifdef MADV_HUGEPAGE
+        if (size >= huge)
+            madvise(region, size, MADV_HUGEPAGE); /* a hint: without it, small pages */
+#endif
+        slab->region_next = region;
+        slab->region_end = region + size;
+        slab->region_size = size;
+        *mapped = size; /* the region's first chunk stands for it */
+    }
+    void *chunk = slab->region_next;
+    slab->region_next += AX__CHUNK;
+    return chunk;
+}
+// end snippet
 
 static struct ax__chunk *new_chunk(struct ax__slab *slab, int size_class, size_t block_size)
 {
@@ -131,14 +161,17 @@ static struct ax__chunk *new_chunk(struct ax__slab *slab, int size_class, size_t
         while (blocks_offset(blocks) + blocks * block_size > AX__CHUNK)
             blocks--;
     }
-    struct ax__chunk *chunk = map_aligned(bytes); /* zeroed, as fresh pages are */
-    if (chunk == NULL)
+    size_t mapped = bytes;
+    struct ax__chunk *chunk =
+        size_class == LARGE ? map_aligned(bytes, AX__CHUNK) : carve_chunk(slab, &mapped);
+    if (chunk == NULL) /* zeroed, as fresh pages are */
         return NULL;
     size_t head = blocks_offset(blocks);
     *chunk = (struct ax__chunk){.owner = slab->owner,
                                 .slab = slab,
                                 .next = slab->chunks,
                                 .bytes = bytes,
+                                .mapped = mapped,
                                 .block_size = (uint32_t)block_size,
                                 .blocks = blocks,
                                 .size_class = size_class};
@@ -178,6 +211,8 @@ void *ax__slab_alloc(struct ax__slab *slab, size_t size)
     return block;
 }
 
+/* Takes a chunk off the slab's list and gives back the mapping that starts at it, if
+ * one does: a region goes with its first chunk, which is the last of it on the list. */
 static void unmap_chunk(struct ax__chunk *chunk)
 {
     struct ax__slab *slab = chunk->slab;
@@ -187,8 +222,11 @@ static void unmap_chunk(struct ax__chunk *chunk)
         slab->chunks = chunk->next;
     if (chunk->next != NULL)
         chunk->next->prev = chunk->prev;
-    UNPOISON(chunk, chunk->bytes); /* the addresses may be mapped again for anything */
-    munmap(chunk, chunk->bytes);
+    if (chunk->mapped == 0)
+        return;
+    size_t mapped = chunk->mapped;
+    UNPOISON(chunk, mapped); /* the addresses may be mapped again for anything */
+    munmap(chunk, mapped);
 }
 
 static bool chunk_in_use(const struct ax__chunk *chunk)
@@ -241,12 +279,16 @@ void ax__slab_visit(struct ax__slab *slab, void (*visit)(void *block, void *arg)
 
 void ax__slab_destroy(struct ax__slab *slab)
 {
+    /* Under valgrind, memory that still holds a block stays mapped, so that the block
+     * is reported as leaked rather than mistaken for a later one. */
+    bool keep_regions = false;
+    for (struct ax__chunk *c = slab->chunks; UNDER_VALGRIND && c != NULL; c = c->next)
+        keep_regions |= c->size_class != LARGE && chunk_in_use(c);
     struct ax__chunk *next;
     for (struct ax__chunk *c = slab->chunks; c != NULL; c = next) {
         next = c->next;
-        /* Under valgrind, a chunk that still holds a block stays mapped, so that the
-         * block is reported as leaked rather than mistaken for a later one. */
-        if (!(UNDER_VALGRIND && chunk_in_use(c)))
+        bool keep = c->size_class == LARGE ? UNDER_VALGRIND && chunk_in_use(c) : keep_regions;
+        if (!keep)
             unmap_chunk(c);
     }
     memset(slab, 0, sizeof *slab);

@@ -3,21 +3,31 @@
  * A hierarchical timer wheel: many timers, each inserted and cancelled in O(1), and the
  * next one due found without looking at the others.
  *
- * Time is counted in ticks of 2^AX_WHEEL_TICK_SHIFT ns (1.024 µs). The wheel has
- * AX_WHEEL_LEVELS levels of 64 slots; a slot of level L covers 64^L ticks, so level 0
- * holds the timers of the next 64 ticks one tick a slot, level 1 those of the next 4,096
- * ticks 64 ticks a slot, and so on up to about nine years. A timer goes to the level of
- * the highest 6-bit group in which its tick differs from the wheel's current tick, into
- * the slot that group names: an O(1) link into a list. Each level keeps a 64-bit
- * occupancy bitmap, so the next occupied slot is a count of trailing zeros, not a scan.
+ * Time is counted in ticks of 2^AX_WHEEL_TICK_SHIFT ns (4.096 µs). The wheel has
+ * AX_WHEEL_LEVELS levels; a slot of level L spans 512^L ticks, so a slot of level L + 1
+ * spans a turn of 512 slots of level L. Each level is a ring of two turns: the turn
+ * under way and the next. A timer goes to the lowest level whose ring reaches its
+ * tick, into the slot that tick falls in: an O(1) link into a list. Level 0 reaches
+ * 4 ms ahead, level 1 two seconds, level 2 eighteen minutes, and level 5 beyond any
+ * deadline a program will set. Each level keeps an occupancy bitmap of its slots, and
+ * a word saying which parts of the bitmap are not zero, so the next occupied slot is
+ * found with two counts of trailing zeros, not a scan.
  *
- * When the wheel reaches a slot of level 1 or above, its timers are placed again, which
- * puts them in lower levels (cascading); a timer moves at most once per level. A slot of
- * level 0 fires once its whole tick has passed: a timer never fires before its
- * deadline, and at most one tick after it (plus however late advance is called).
+ * A timer in a higher level moves down as its time comes closer (cascading), at most
+ * once per level. Turns of 512 slots, where tokio and Linux have 64, are chosen for
+ * that: a timer a second away moves once on its way to level 0, not twice, and each
+ * move is a cache miss. Moving a whole slot at the moment it comes due would still
+ * stall the caller: with a million timers set over ten seconds, a slot of level 2
+ * holds a hundred thousand of them. So each level moves its next slot down a little
+ * at every advance, in proportion to the time that has passed, and is done when that
+ * slot comes due; that is what the second turn of each ring is for. Cascading is then
+ * spread as evenly as the timers are.
+ *
+ * A slot of level 0 fires once its whole tick has passed: a timer never fires before
+ * its deadline, and at most one tick after it (plus however late advance is called).
  * Timers due in the same slot fire in deadline order, and timers with equal deadlines
- * in the order they were inserted. A deadline beyond the wheel's range waits in its
- * farthest slot and is placed again when that slot comes round.
+ * in the order they were inserted. A deadline beyond the top ring waits in its farthest
+ * slot and is placed again when that slot comes round.
  *
  * The wheel knows nothing of clocks: the caller says what time it is (ax_wheel_advance),
  * which is what lets tests run it on virtual time. Timers are intrusive and owned by
@@ -33,9 +43,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AX_WHEEL_TICK_SHIFT 10
-#define AX_WHEEL_LEVELS     8
-#define AX_WHEEL_SLOTS      64
+#define AX_WHEEL_TICK_SHIFT 12
+#define AX_WHEEL_TURN_SHIFT 9 /* a turn of a level is 512 slots */
+#define AX_WHEEL_SLOTS      1024 /* per level: two turns */
+#define AX_WHEEL_LEVELS     6
 
 struct ax_timer;
 typedef void (*ax_timer_fn)(struct ax_timer *timer);
@@ -46,17 +57,25 @@ struct ax_timer {
     uint64_t deadline; /* ns, on whatever clock the wheel is advanced by */
     uint64_t seq; /* insertion order: equal deadlines fire in it */
     ax_timer_fn fire;
-    uint8_t level, slot; /* where it is linked */
+    uint8_t level; /* where it is linked */
+    uint16_t slot;
     bool pending;
 };
 // end snippet
 
+struct ax_wheel_level {
+    uint64_t moved_at; /* tick: when this level last moved timers down */
+    uint64_t words; /* bit w: occupied[w] is not 0 */
+    uint64_t occupied[AX_WHEEL_SLOTS / 64]; /* bit s % 64 of word s / 64: slot s is not empty */
+    uint32_t counts[AX_WHEEL_SLOTS]; /* timers in each slot */
+    struct ax_list slots[AX_WHEEL_SLOTS];
+};
+
 struct ax_wheel {
-    uint64_t elapsed; /* ticks: every slot before this one has been processed */
+    uint64_t elapsed; /* ticks: every tick before this one has been processed */
     uint64_t seq;
     size_t count; /* timers pending */
-    uint64_t occupied[AX_WHEEL_LEVELS]; /* bit s: slots[level][s] is not empty */
-    struct ax_list slots[AX_WHEEL_LEVELS][AX_WHEEL_SLOTS];
+    struct ax_wheel_level levels[AX_WHEEL_LEVELS];
 };
 
 /* An empty wheel whose time starts at now_ns. */
