@@ -196,11 +196,11 @@ test-snapshots: deps snapshots
 bench: $(BENCHES) $(DEMOS)
 	@tools/run-bench $(O)/bench/results.tsv $(BENCHES)
 
-# axle beside tokio in one run: installs cargo and Debian's tokio crates (tools/deps
-# peers), builds bench/peers/tokio offline, measures both, and adds peer.* lines to
-# results.tsv (bench/peers/README.md). Skips with a note where tokio cannot be had.
+# axle beside tokio in one run: installs cargo and Debian's tokio and tokio-util crates
+# (tools/deps peers), builds bench/peers/tokio offline, measures both, and adds peer.*
+# lines to results.tsv (bench/peers/README.md). Skips with a note where tokio cannot be had.
 .PHONY: bench-peers
-bench-peers: $(filter $(O)/bin/bench-tasks,$(BENCHES)) $(DEMOS)
+bench-peers: $(filter $(O)/bin/bench-tasks $(O)/bin/bench-timers,$(BENCHES)) $(DEMOS)
 	@tools/bench-peers $(O)
 
 # ---------------------------------------------------------------------------------
@@ -244,7 +244,7 @@ help:
 	@echo 'make snapshots       write build/snapshots/NN-slug: the tree at the end of chapter NN'
 	@echo 'make test-snapshots  build each snapshot and run its chapters'"'"' tests'
 	@echo 'make bench           run the benchmarks; results in build/bench/results.tsv'
-	@echo 'make bench-peers     axle beside tokio: echo load and task costs in one run (peer.*)'
+	@echo 'make bench-peers     axle beside tokio: echo load, task costs and timers in one run (peer.*)'
 	@echo 'make book            render build/book/book.{html,epub,pdf} and build/book/chapters/*.html'
 	@echo '                     (book-html: the one page, faster; book-chapters: the chapter pages)'
 	@echo 'make format          clang-format every C file (format-check only checks)'
