@@ -81,16 +81,17 @@ fn splitmix64(state: &mut u64) -> u64 {
 
 // ---- what one run records ---------------------------------------------------------------
 
-/// Each timer's deadline and lateness, and when arming ended: bench/timers.c's struct
-/// run. Times are nanoseconds since t0. Everything runs on this one thread (a
+/// Each firing, in the order they came (deadline and lateness), and when arming ended:
+/// bench/timers.c's struct run, which says why a log and not a slot per timer. Times
+/// are nanoseconds since t0. Everything runs on this one thread (a
 /// current-thread runtime), so the record is a thread-local, as the C side's is a
 /// plain struct.
 struct Run {
     t0: Option<Instant>,
     armed_at: u64,
     last_fired: u64,
-    deadline: Vec<u64>,
-    late: Vec<i64>, // -1 until fired
+    log: Vec<(u64, i64)>, // (deadline, late) of each firing
+    seen: Vec<u64>,       // bit i: timer i has fired
     fired: usize,
     armed: usize, // tasks that have polled once, and so armed their timer
 }
@@ -100,8 +101,8 @@ impl Run {
         t0: None,
         armed_at: 0,
         last_fired: 0,
-        deadline: Vec::new(),
-        late: Vec::new(),
+        log: Vec::new(),
+        seen: Vec::new(),
         fired: 0,
         armed: 0,
     };
@@ -119,17 +120,22 @@ fn since_t0(t0: Instant, at: Instant) -> u64 {
 /// are not counted as the timers' (bench/timers.c's run_init).
 fn run_init() {
     RUN.with(|run| {
+        // Written before use, not zeroed: vec![0; n] would leave its pages unmapped.
+        let mut log = vec![(u64::MAX, 0i64); TIMERS];
+        log.clear(); // keeps the written storage
+        let mut seen = vec![u64::MAX; (TIMERS + 63) / 64];
+        seen.fill(0);
         *run.borrow_mut() = Run {
-            deadline: vec![u64::MAX; TIMERS], // not zero: vec![0; n] would leave pages unmapped
-            late: vec![-1; TIMERS],
+            log,
+            seen,
             ..Run::EMPTY
         }
     });
 }
 
 /// The deadlines, one at a time, as bench/timers.c computes them: `start` reads t0 just
-/// before the first insert, and `next(i)`, inside the insert loop, computes timer i's
-/// deadline, notes it (in ns since t0) in the record and returns it as the Instant to arm.
+/// before the first insert, and `next`, inside the insert loop, computes the next
+/// timer's deadline: in ns since t0, and as the Instant to arm.
 struct Deadlines {
     seed: u64,
     t0: Instant,
@@ -142,10 +148,9 @@ impl Deadlines {
         Deadlines { seed: SEED, t0 }
     }
 
-    fn next(&mut self, i: usize) -> tokio::time::Instant {
+    fn next(&mut self) -> (u64, tokio::time::Instant) {
         let d = splitmix64(&mut self.seed) % SPREAD_NS;
-        RUN.with(|run| run.borrow_mut().deadline[i] = d);
-        tokio::time::Instant::from_std(self.t0 + Duration::from_nanos(d))
+        (d, tokio::time::Instant::from_std(self.t0 + Duration::from_nanos(d)))
     }
 }
 
@@ -158,13 +163,18 @@ fn armed_now() {
     });
 }
 
-/// Timer i has fired: how late? Returns true when it was the last.
-fn fired(i: usize) -> bool {
+/// Timer i, due `deadline` ns after t0, has fired: how late? Returns true when it was
+/// the last.
+fn fired(i: usize, deadline: u64) -> bool {
     let now = Instant::now();
     RUN.with(|run| {
         let mut run = run.borrow_mut();
         let now = since_t0(run.t0.expect("t0"), now);
-        run.late[i] = now as i64 - run.deadline[i] as i64;
+        if run.fired == TIMERS || run.seen[i / 64] & 1 << (i % 64) != 0 {
+            fail(&format!("timer {i} fired twice"));
+        }
+        run.seen[i / 64] |= 1 << (i % 64);
+        run.log.push((deadline, now as i64 - deadline as i64));
         run.last_fired = now;
         run.fired += 1;
         run.fired == TIMERS
@@ -187,27 +197,26 @@ fn report_run(variant: &str) {
             run.fired
         ));
     }
+    let mut late = Vec::with_capacity(TIMERS);
     let mut steady = Vec::with_capacity(TIMERS);
-    for i in 0..TIMERS {
-        if run.late[i] < 0 {
-            fail(&format!(
-                "{variant}: timer {i} fired {} ns early",
-                -run.late[i]
-            ));
+    for &(deadline, l) in &run.log {
+        if l < 0 {
+            fail(&format!("{variant}: a timer fired {} ns early", -l));
         }
-        if run.deadline[i] > run.armed_at {
-            steady.push(run.late[i]);
+        late.push(l);
+        if deadline > run.armed_at {
+            steady.push(l);
         }
     }
-    run.late.sort_unstable();
+    late.sort_unstable();
     steady.sort_unstable();
     let insert_ns = run.armed_at as f64 / TIMERS as f64;
     for (metric, value, unit) in [
         ("insert_ns_per_timer", insert_ns, "ns"),
         ("total_ms", run.last_fired as f64 / 1e6, "ms"),
-        ("overshoot_p50_us", percentile_us(&run.late, 0.50), "us"),
-        ("overshoot_p99_us", percentile_us(&run.late, 0.99), "us"),
-        ("overshoot_max_us", percentile_us(&run.late, 1.0), "us"),
+        ("overshoot_p50_us", percentile_us(&late, 0.50), "us"),
+        ("overshoot_p99_us", percentile_us(&late, 0.99), "us"),
+        ("overshoot_max_us", percentile_us(&late, 1.0), "us"),
         (
             "steady_overshoot_p99_us",
             percentile_us(&steady, 0.99),
@@ -248,7 +257,7 @@ impl<F: Future + Unpin> Future for CountArming<F> {
 }
 
 /// One timer's task: sleeps until its deadline, then notes how late it woke.
-async fn sleeper(deadline: tokio::time::Instant, index: u32, done: &'static Notify) {
+async fn sleeper(deadline: tokio::time::Instant, due_ns: u64, index: u32, done: &'static Notify) {
     let sleep = tokio::time::sleep_until(deadline);
     tokio::pin!(sleep);
     CountArming {
@@ -256,7 +265,7 @@ async fn sleeper(deadline: tokio::time::Instant, index: u32, done: &'static Noti
         counted: false,
     }
     .await;
-    if fired(index as usize) {
+    if fired(index as usize, due_ns) {
         done.notify_one();
     }
 }
@@ -269,8 +278,8 @@ fn task_variant(done: &'static Notify) {
     runtime.block_on(async {
         let mut deadlines = Deadlines::start();
         for i in 0..TIMERS {
-            let deadline = deadlines.next(i);
-            drop(tokio::spawn(sleeper(deadline, i as u32, done))); // detached
+            let (due_ns, deadline) = deadlines.next();
+            drop(tokio::spawn(sleeper(deadline, due_ns, i as u32, done))); // detached
         }
         done.notified().await;
     });
@@ -280,9 +289,10 @@ fn task_variant(done: &'static Notify) {
 
 // ---- DelayQueue entries -----------------------------------------------------------------
 
-/// Takes every expired entry off the queue, until it is empty.
+/// Takes every expired entry (its index and its deadline in ns since t0) off the queue,
+/// until it is empty.
 struct Drain {
-    queue: DelayQueue<u32>,
+    queue: DelayQueue<(u32, u32)>,
 }
 
 impl Future for Drain {
@@ -292,7 +302,8 @@ impl Future for Drain {
         loop {
             match self.queue.poll_expired(cx) {
                 Poll::Ready(Some(expired)) => {
-                    fired(expired.into_inner() as usize);
+                    let (i, due_ns) = expired.into_inner();
+                    fired(i as usize, due_ns as u64);
                 }
                 Poll::Ready(None) => return Poll::Ready(()),
                 Poll::Pending => return Poll::Pending,
@@ -311,13 +322,13 @@ fn delayqueue_variant() {
         let mut queue = DelayQueue::with_capacity(TIMERS);
         let later = tokio::time::Instant::now() + Duration::from_secs(2);
         for i in 0..TIMERS {
-            queue.insert_at(i as u32, later);
+            queue.insert_at((i as u32, 0), later);
         }
         queue.clear();
         let mut deadlines = Deadlines::start();
         for i in 0..TIMERS {
-            let deadline = deadlines.next(i);
-            queue.insert_at(i as u32, deadline);
+            let (due_ns, deadline) = deadlines.next();
+            queue.insert_at((i as u32, due_ns as u32), deadline); // under 2^30: fits
         }
         armed_now();
         Drain { queue }.await;
