@@ -87,8 +87,8 @@ static ax_result sleep_poll(struct ax_future *self, struct ax_context *cx)
         return 0;
     if (sleep->executor == NULL) { /* first poll: arm the timer */
         struct ax_executor *executor = cx->executor;
-        if (sleep->relative)
-            sleep->deadline += executor->now;
+        if (sleep->relative) /* from now, not from the turn's start: work since counts */
+            sleep->deadline += read_clock(executor);
         if (sleep->deadline <= executor->now)
             return sleep->fired = true, 0; /* already due: no timer needed */
         sleep->executor = executor;

@@ -51,7 +51,8 @@ struct ax_sleep {
 
 void ax_sleep_until_init(struct ax_sleep *sleep, uint64_t deadline_ns);
 
-/* Sleeps for duration_ns, counted from the executor's time at the first poll. */
+/* Sleeps for duration_ns, counted from the first poll: from the clock read then, not
+ * from the turn's start, so that work the task did before it counts. */
 void ax_sleep_init(struct ax_sleep *sleep, uint64_t duration_ns);
 
 /*

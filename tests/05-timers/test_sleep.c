@@ -393,11 +393,59 @@ START_TEST(missed_ticks_are_skipped_and_the_schedule_is_kept)
 }
 END_TEST
 
+/* Works for 30 ms of virtual time, then sleeps 100 ms, in the same poll. */
+struct work_then_sleep {
+    struct ax_future base;
+    struct ax_sleep sleep;
+    bool worked;
+    uint64_t woke_at;
+};
+
+static ax_result work_then_sleep_poll(struct ax_future *self, struct ax_context *cx)
+{
+    struct work_then_sleep *w = (struct work_then_sleep *)self;
+    if (!w->worked) {
+        w->worked = true;
+        ax_executor_advance_time(cx->executor, 30 * MS); /* the turn's clock is not moved */
+        ax_sleep_init(&w->sleep, 100 * MS);
+    }
+    ax_result rc = ax_poll(&w->sleep.base, cx);
+    if (rc == 0)
+        w->woke_at = ax_executor_now(cx->executor);
+    return rc;
+}
+
+static void work_then_sleep_drop(struct ax_future *self)
+{
+    struct work_then_sleep *w = (struct work_then_sleep *)self;
+    if (w->worked)
+        ax_future_drop(&w->sleep.base);
+}
+
+static const struct ax_future_ops work_then_sleep_ops = {.poll = work_then_sleep_poll,
+                                                         .drop = work_then_sleep_drop};
+
+START_TEST(a_sleep_for_a_duration_counts_from_its_first_poll_not_from_the_turn)
+{
+    struct ax_executor *executor = paused_executor();
+    struct work_then_sleep *w = ax_task_alloc(executor, sizeof *w);
+    *w = (struct work_then_sleep){.base = {&work_then_sleep_ops}};
+    struct ax_task *task = ax_task_spawn(&w->base);
+    uint64_t *woke_at = &w->woke_at;
+    ax_executor_run(executor);
+    ck_assert_uint_ge(*woke_at, START + 130 * MS); /* not START + 100 ms */
+    ck_assert_uint_le(*woke_at, START + 130 * MS + TICK);
+    ax_task_detach(task);
+    ax_executor_free(executor);
+}
+END_TEST
+
 static Suite *sleep_suite(void)
 {
     Suite *s = suite_create("05-sleep");
     TCase *tc = axt_tcase("sleep");
     tcase_add_test(tc, a_ten_second_sleep_on_paused_time_ends_ten_seconds_later_by_the_clock);
+    tcase_add_test(tc, a_sleep_for_a_duration_counts_from_its_first_poll_not_from_the_turn);
     tcase_add_test(tc, sleeps_end_in_deadline_order_and_equal_deadlines_in_spawn_order);
     tcase_add_test(tc, a_deadline_already_past_ends_the_sleep_at_its_first_poll);
     tcase_add_test(tc, a_sleep_that_loses_a_select_is_cancelled_and_never_fires);
