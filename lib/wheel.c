@@ -129,6 +129,23 @@ static void take_slot(struct ax_wheel *wheel, int level, int slot, struct ax_lis
     wheel->occupied[level] &= ~((uint64_t)1 << slot);
 }
 
+/* Moves down the timers of every slot above level 0 that begins at or before the
+ * wheel's tick. Done as the wheel enters a tick, before any callback runs: a callback
+ * may arm a timer for just past that tick, which lands in level 0, and level 0 would
+ * then hide the slot above it that next_slot must find first. */
+static void cascade_begun(struct ax_wheel *wheel)
+{
+    int level, slot;
+    uint64_t tick;
+    while (next_slot(wheel, &level, &slot, &tick) && level > 0 && tick <= wheel->elapsed) {
+        struct ax_list due;
+        take_slot(wheel, level, slot, &due);
+        struct ax_list *node;
+        while ((node = ax_list_pop_front(&due)) != NULL)
+            place(wheel, ax_container_of(node, struct ax_timer, link));
+    }
+}
+
 // snippet wheel-advance
 size_t ax_wheel_advance(struct ax_wheel *wheel, uint64_t now_ns)
 {
@@ -150,6 +167,7 @@ size_t ax_wheel_advance(struct ax_wheel *wheel, uint64_t now_ns)
             continue;
         }
         wheel->elapsed = tick + 1;
+        cascade_begun(wheel);
         sort_due(&due);
         while ((node = ax_list_pop_front(&due)) != NULL) {
             struct ax_timer *timer = ax_container_of(node, struct ax_timer, link);

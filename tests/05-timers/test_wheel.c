@@ -267,6 +267,38 @@ START_TEST(random_timers_fire_once_each_never_early_and_within_a_tick_of_due)
 }
 END_TEST
 
+/* Arms a timer for three ticks after the next 64-tick boundary, from its callback. */
+static struct probe *armed_across;
+
+static void arm_across_the_boundary(struct ax_timer *timer)
+{
+    record(timer);
+    ax_wheel_insert(rearm_wheel, &armed_across->timer, (AX_WHEEL_SLOTS + 3) * TICK);
+}
+
+START_TEST(a_callback_arming_past_a_level_boundary_does_not_hide_the_slot_due_there)
+{
+    /* `first` is the last slot of level 0's first turn; `boundary` starts the next turn,
+     * in level 1 until the wheel gets there. The callback of `first` runs as the wheel
+     * crosses into that turn, and arms a timer just past it: the slot of level 1 that
+     * begins there must still be moved down and fired, before the later timer. */
+    struct ax_wheel wheel;
+    struct log log = {0};
+    ax_wheel_init(&wheel, 0);
+    rearm_wheel = &wheel;
+    struct probe first = {.id = 1, .log = &log}, boundary, across = {.id = 3, .log = &log};
+    ax_timer_init(&first.timer, arm_across_the_boundary);
+    ax_timer_init(&across.timer, record);
+    armed_across = &across;
+    ax_wheel_insert(&wheel, &first.timer, (AX_WHEEL_SLOTS - 1) * TICK);
+    arm(&wheel, &boundary, &log, 2, AX_WHEEL_SLOTS * TICK);
+    ck_assert_uint_eq(advance(&wheel, &log, (AX_WHEEL_SLOTS + 1) * TICK), 2);
+    ck_assert_int_eq(log.ids[1], 2);
+    ck_assert_uint_eq(advance(&wheel, &log, (AX_WHEEL_SLOTS + 4) * TICK), 1);
+    ck_assert_int_eq(log.ids[2], 3);
+}
+END_TEST
+
 static Suite *wheel_suite(void)
 {
     Suite *s = suite_create("05-wheel");
@@ -281,6 +313,7 @@ static Suite *wheel_suite(void)
     tcase_add_test(tc, a_callback_that_rearms_for_now_fires_again_at_the_next_advance_only);
     tcase_add_test(tc, a_callback_may_cancel_a_timer_due_in_the_same_batch);
     tcase_add_test(tc, random_timers_fire_once_each_never_early_and_within_a_tick_of_due);
+    tcase_add_test(tc, a_callback_arming_past_a_level_boundary_does_not_hide_the_slot_due_there);
     suite_add_tcase(s, tc);
     return s;
 }
