@@ -108,6 +108,9 @@ $(O)/bin/$(basename $(notdir $(1))): $(O)/obj/$(1:.c=.o) $(LIBAX)
 endef
 $(foreach src,$(DEMO_SRC),$(eval $(call demo_rule,$(src))))
 
+# bench/timers.c runs exercise 05-timer-heap's reference solution beside the wheel.
+$(O)/obj/bench/timers.o: CPPFLAGS += -Iexercises/05-timers
+
 $(O)/bin/bench-%: $(O)/obj/bench/%.o $(LIBAX)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@

@@ -11,6 +11,8 @@
  *                       a million sleeping tasks gets from the runtime
  *     timers.wheel.*    bare wheel entries with a callback, advanced by a loop that
  *                       sleeps the thread until the next one is due: the data structure
+ *     timers.heap.*     the same with the binary min-heap of exercise 05-timer-heap (its
+ *                       reference solution), for the chapter's wheel-or-heap plot
  *
  * and for each:
  *
@@ -25,6 +27,7 @@
 #include "ax/task.h"
 #include "ax/timer.h"
 #include "ax/wheel.h"
+#include "../solutions/05-timers/timer_heap.c" /* the heap of exercise 05-timer-heap */
 
 #include <stdlib.h>
 #include <time.h>
@@ -200,60 +203,163 @@ static void task_variant(void)
     report("task", &run);
 }
 
-/* ---- bare wheel entries -------------------------------------------------------------- */
+/* ---- bare queues: the wheel, and the exercise's heap ------------------------------ */
 
-struct entry {
-    struct ax_timer timer;
-    struct run *run;
-    uint32_t index;
+/* A timer queue used bare, through its own five operations: entries are armed for the
+ * workload's deadlines, then a loop advances the queue by the real clock and sleeps the
+ * thread until the queue's next deadline, until nothing is left. */
+struct bare_queue {
+    const char *variant;
+    void *queue;
+    void (*init)(void *queue, uint64_t now_ns);
+    void (*arm)(void *queue, uint32_t index, uint64_t deadline_ns, struct run *run);
+    size_t (*advance)(void *queue, uint64_t now_ns);
+    uint64_t (*next_ns)(void *queue);
+    size_t (*pending)(void *queue);
 };
 
-static void entry_fired(struct ax_timer *timer)
+static void run_bare(const struct bare_queue *q)
 {
-    struct entry *e = ax_container_of(timer, struct entry, timer);
-    fired(e->run, e->index, e->timer.deadline);
-}
-
-static void wheel_variant(void)
-{
-    struct entry *entries = malloc(TIMERS * sizeof *entries);
-    struct ax_wheel *wheel = malloc(sizeof *wheel);
-    if (entries == NULL || wheel == NULL)
-        bench_fail("out of memory");
-    prefault(entries, TIMERS * sizeof *entries); /* the caller's memory */
     struct run run;
     run_init(&run);
     uint64_t seed = SEED;
     run.t0 = ax_now_ns();
-    ax_wheel_init(wheel, run.t0);
-    for (uint32_t i = 0; i < TIMERS; i++) {
-        uint64_t deadline = run.t0 + splitmix64(&seed) % SPREAD_NS;
-        entries[i] = (struct entry){.run = &run, .index = i};
-        ax_timer_init(&entries[i].timer, entry_fired);
-        ax_wheel_insert(wheel, &entries[i].timer, deadline);
-    }
+    q->init(q->queue, run.t0);
+    for (uint32_t i = 0; i < TIMERS; i++)
+        q->arm(q->queue, i, run.t0 + splitmix64(&seed) % SPREAD_NS, &run);
     run.armed_at = ax_now_ns();
-    while (wheel->count > 0) {
-        ax_wheel_advance(wheel, ax_now_ns());
-        uint64_t next = ax_wheel_next_ns(wheel);
+    while (q->pending(q->queue) > 0) {
+        q->advance(q->queue, ax_now_ns());
+        uint64_t next = q->next_ns(q->queue);
         if (next != UINT64_MAX && next > ax_now_ns()) {
             struct timespec at = {.tv_sec = (time_t)(next / AX_NS_PER_S),
                                   .tv_nsec = (long)(next % AX_NS_PER_S)};
             clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
         }
     }
-    report("wheel", &run);
-    free(entries);
+    report(q->variant, &run);
+}
+
+/* Every entry a bare queue holds, in memory faulted in before t0 (the caller's). */
+static void *entries_for(size_t size)
+{
+    void *entries = malloc(TIMERS * size);
+    if (entries == NULL)
+        bench_fail("out of memory");
+    prefault(entries, TIMERS * size);
+    return entries;
+}
+
+struct wheel_entry {
+    struct ax_timer timer;
+    struct run *run;
+    uint32_t index;
+};
+
+static struct wheel_entry *wheel_entries;
+
+static void wheel_entry_fired(struct ax_timer *timer)
+{
+    struct wheel_entry *e = ax_container_of(timer, struct wheel_entry, timer);
+    fired(e->run, e->index, e->timer.deadline);
+}
+
+static void wheel_init(void *wheel, uint64_t now_ns)
+{
+    ax_wheel_init(wheel, now_ns);
+}
+
+static void wheel_arm(void *wheel, uint32_t i, uint64_t deadline_ns, struct run *run)
+{
+    struct wheel_entry *e = &wheel_entries[i];
+    *e = (struct wheel_entry){.run = run, .index = i};
+    ax_timer_init(&e->timer, wheel_entry_fired);
+    ax_wheel_insert(wheel, &e->timer, deadline_ns);
+}
+
+static size_t wheel_advance(void *wheel, uint64_t now_ns)
+{
+    return ax_wheel_advance(wheel, now_ns);
+}
+
+static uint64_t wheel_next_ns(void *wheel)
+{
+    return ax_wheel_next_ns(wheel);
+}
+
+static size_t wheel_pending(void *wheel)
+{
+    return ((struct ax_wheel *)wheel)->count;
+}
+
+struct heap_entry {
+    struct heap_timer timer;
+    struct run *run;
+    uint32_t index;
+};
+
+static struct heap_entry *heap_entries;
+
+static void heap_entry_fired(struct heap_timer *timer)
+{
+    struct heap_entry *e = ax_container_of(timer, struct heap_entry, timer);
+    fired(e->run, e->index, e->timer.deadline);
+}
+
+static void heap_init(void *heap, uint64_t now_ns)
+{
+    timer_heap_init(heap, now_ns);
+}
+
+static void heap_arm(void *heap, uint32_t i, uint64_t deadline_ns, struct run *run)
+{
+    struct heap_entry *e = &heap_entries[i];
+    *e = (struct heap_entry){.run = run, .index = i};
+    heap_timer_init(&e->timer, heap_entry_fired);
+    if (timer_heap_insert(heap, &e->timer, deadline_ns) < 0)
+        bench_fail("heap: out of memory");
+}
+
+static size_t heap_advance(void *heap, uint64_t now_ns)
+{
+    return timer_heap_advance(heap, now_ns);
+}
+
+static uint64_t heap_next_ns(void *heap)
+{
+    return timer_heap_next_ns(heap);
+}
+
+static size_t heap_pending(void *heap)
+{
+    return ((struct timer_heap *)heap)->count;
+}
+
+static void bare_variants(void)
+{
+    struct ax_wheel *wheel = malloc(sizeof *wheel);
+    struct timer_heap heap;
+    if (wheel == NULL)
+        bench_fail("out of memory");
+    wheel_entries = entries_for(sizeof *wheel_entries);
+    run_bare(&(struct bare_queue){"wheel", wheel, wheel_init, wheel_arm, wheel_advance,
+                                  wheel_next_ns, wheel_pending});
+    free(wheel_entries);
     free(wheel);
+    heap_entries = entries_for(sizeof *heap_entries);
+    run_bare(&(struct bare_queue){"heap", &heap, heap_init, heap_arm, heap_advance, heap_next_ns,
+                                  heap_pending});
+    timer_heap_free(&heap);
+    free(heap_entries);
 }
 
 int main(int argc, char **argv)
 {
     bench_args(argc, argv,
-               "a million timers over one second: insert cost, total time and lateness, as tasks "
-               "and as wheel entries");
+               "a million timers over one second: insert cost, total time and lateness, as tasks, "
+               "as wheel entries and as heap entries");
     bench_report("timers.count", TIMERS, "timers");
-    wheel_variant();
+    bare_variants();
     task_variant();
     return 0;
 }

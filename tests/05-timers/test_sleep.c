@@ -63,6 +63,7 @@ static struct ax_task *spawn_sleeper(struct ax_executor *executor, uint64_t dead
     return ax_task_spawn(&s->base);
 }
 
+// snippet virtual-time-test
 START_TEST(a_ten_second_sleep_on_paused_time_ends_ten_seconds_later_by_the_clock)
 {
     struct ax_executor *executor = paused_executor();
@@ -75,6 +76,7 @@ START_TEST(a_ten_second_sleep_on_paused_time_ends_ten_seconds_later_by_the_clock
     ax_executor_free(executor);
 }
 END_TEST
+// end snippet
 
 START_TEST(sleeps_end_in_deadline_order_and_equal_deadlines_in_spawn_order)
 {
