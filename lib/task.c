@@ -168,9 +168,8 @@ void ax_task_set_output(struct ax_context *cx, void *output, void (*drop)(void *
 // end snippet
 
 /* The task is over, by its own result or because the executor is going away. */
-static void finish(struct ax_task *task, ax_result result)
+static void finish(struct ax_executor *executor, struct ax_task *task, ax_result result)
 {
-    struct ax_executor *executor = executor_of(task);
     task->state = TASK_DONE;
     executor->alive--;
     ax_future_drop(future_of(task));
@@ -181,14 +180,13 @@ static void finish(struct ax_task *task, ax_result result)
 }
 
 // snippet run-task
-static void run_task(struct ax_task *task)
+static void run_task(struct ax_executor *executor, struct ax_task *task)
 {
-    struct ax_executor *executor = executor_of(task);
     task->state = TASK_RUNNING;
     struct ax_context cx = {.task = task, .executor = executor, .budget = executor->coop_budget};
     ax_result result = ax_poll(future_of(task), &cx);
     if (result != AX_PENDING)
-        finish(task, result);
+        finish(executor, task, result);
     else if (task->state == TASK_RUNNING_WOKEN)
         enqueue(executor, task); /* woken during its own poll: back of the queue */
     else
@@ -294,7 +292,7 @@ static void cancel_unfinished(void *block, void *found)
 {
     struct ax_task *task = block;
     if (task->state != TASK_NEW && task->state != TASK_DONE) {
-        finish(task, -ECANCELED);
+        finish(executor_of(task), task, -ECANCELED);
         *(bool *)found = true;
     }
 }
@@ -349,7 +347,7 @@ static void run_ready_tasks(struct ax_executor *executor)
         struct ax_task *task = dequeue(executor);
         if (task == NULL)
             return;
-        run_task(task);
+        run_task(executor, task);
     }
 }
 

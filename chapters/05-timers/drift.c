@@ -107,9 +107,10 @@ static void run(int64_t *late, const struct options *opt, bool use_interval)
 
 static void usage(FILE *to, int status)
 {
-    fprintf(to, "usage: drift [--ticks N] [--period-ms P] [--work-ms W]\n"
-                "  N ticks (1..%d, default 10) of P ms (1..10000, default 50), each doing\n"
-                "  W ms of work (0..P, default 10): sleep-after-work beside an interval\n",
+    fprintf(to,
+            "usage: drift [--ticks N] [--period-ms P] [--work-ms W]\n"
+            "  N ticks (1..%d, default 10) of P ms (1..10000, default 50), each doing\n"
+            "  W ms of work (0..P, default 10): sleep-after-work beside an interval\n",
             MAX_TICKS);
     exit(status);
 }
@@ -159,8 +160,8 @@ int main(int argc, char **argv)
     static int64_t slept[MAX_TICKS], ticked[MAX_TICKS];
     run(slept, &o, false);
     run(ticked, &o, true);
-    printf("%ld ticks of %ld ms, %ld ms of work each: how late each tick came\n", ticks,
-           period_ms, work_ms);
+    printf("%ld ticks of %ld ms, %ld ms of work each: how late each tick came\n", ticks, period_ms,
+           work_ms);
     printf("%6s %22s %16s\n", "tick", "sleep after work", "interval");
     for (int i = 0; i < o.ticks; i++)
         printf("%6d %19.2f ms %13.2f ms\n", i + 1, (double)slept[i] / AX_NS_PER_MS,
