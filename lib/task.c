@@ -20,7 +20,7 @@ enum task_state { TASK_NEW, TASK_IDLE, TASK_QUEUED, TASK_RUNNING, TASK_RUNNING_W
 struct ax_task {
     struct ax_task *next; /* the next task in the run queue, while TASK_QUEUED */
     union {
-        struct ax_waker joiner; /* until TASK_DONE: the task awaiting this one, if any */
+        struct ax_task *joiner; /* until TASK_DONE: the task awaiting this one, if any */
         ax_result result; /* from TASK_DONE on */
     };
     void *output; /* what the future handed over (ax_task_set_output), until taken */
@@ -82,7 +82,7 @@ static struct ax_task *dequeue(struct ax_executor *executor)
 struct ax_waker ax_waker_clone(const struct ax_context *cx)
 {
     cx->task->refs++;
-    return (struct ax_waker){.task = cx->task};
+    return (struct ax_waker){.task = cx->task, .executor = cx->executor};
 }
 
 // snippet waker-wake
@@ -93,7 +93,7 @@ void ax_waker_wake(const struct ax_waker *waker)
         return;
     switch (task->state) {
     case TASK_IDLE:
-        enqueue(executor_of(task), task);
+        enqueue(waker->executor, task);
         break;
     case TASK_RUNNING:
         task->state = TASK_RUNNING_WOKEN; /* queued again when its poll returns */
@@ -124,7 +124,7 @@ int ax_coop_proceed(struct ax_context *cx)
         cx->budget -= cx->budget > 0; /* -1: no limit */
         return 1;
     }
-    ax_waker_wake(&(struct ax_waker){.task = cx->task}); /* again, after the others */
+    ax_waker_wake(&(struct ax_waker){cx->task, cx->executor}); /* again, after the others */
     return 0;
 }
 // end snippet
@@ -167,13 +167,21 @@ void ax_task_set_output(struct ax_context *cx, void *output, void (*drop)(void *
 }
 // end snippet
 
+/* The task awaiting this one, as a waker. The header keeps only the task (a reference),
+ * to stay small; a join is rare enough to look the executor up in the chunk. */
+static struct ax_waker joiner_waker(const struct ax_task *task)
+{
+    struct ax_task *joiner = task->joiner;
+    return (struct ax_waker){joiner, joiner != NULL ? executor_of(joiner) : NULL};
+}
+
 /* The task is over, by its own result or because the executor is going away. */
 static void finish(struct ax_executor *executor, struct ax_task *task, ax_result result)
 {
     task->state = TASK_DONE;
     executor->alive--;
     ax_future_drop(future_of(task));
-    struct ax_waker joiner = task->joiner; /* the union's other half takes its place */
+    struct ax_waker joiner = joiner_waker(task); /* the union's other half takes its place */
     task->result = result;
     ax_wake(&joiner);
     release(task); /* the executor's reference */
@@ -219,9 +227,10 @@ static ax_result join_poll(struct ax_future *self, struct ax_context *cx)
         join->task = NULL;
         return take_result(task, join->output);
     }
-    if (!ax_waker_wakes(&task->joiner, cx)) {
-        ax_waker_drop(&task->joiner);
-        task->joiner = ax_waker_clone(cx);
+    if (task->joiner != cx->task) {
+        struct ax_waker old = joiner_waker(task);
+        ax_waker_drop(&old);
+        task->joiner = ax_waker_clone(cx).task; /* a reference, kept without its executor */
     }
     return AX_PENDING;
 }
@@ -232,8 +241,10 @@ static void join_drop(struct ax_future *self)
     struct ax_task *task = join->task;
     if (task == NULL)
         return;
-    if (task->state != TASK_DONE) /* once done, that half of the union is the result */
-        ax_waker_drop(&task->joiner);
+    if (task->state != TASK_DONE) { /* once done, that half of the union is the result */
+        struct ax_waker joiner = joiner_waker(task);
+        ax_waker_drop(&joiner);
+    }
     release(task);
     join->task = NULL;
 }

@@ -64,8 +64,10 @@ static inline void ax_future_drop(struct ax_future *future)
  * drops in one step.
  */
 struct ax_task;
+struct ax_executor;
 struct ax_waker {
     struct ax_task *task; /* NULL: an empty waker; waking or dropping it does nothing */
+    struct ax_executor *executor; /* whose run queue the task goes back to */
 };
 
 /* What a poll is given: which task is polling, through it the executor, and how many

@@ -142,8 +142,8 @@ START_TEST(a_waker_outliving_its_finished_task_is_harmless)
     struct ax_task *task;
     struct probe *p = spawn_probe(executor, &polls, &drops, &go, &task);
     ax_block_on(executor, spawn_ready(executor, 0));
-    struct ax_waker kept = {p->waker.task}; /* a second reference, taken the proper way: */
-    p->waker.task = NULL; /* moved out of the future */
+    struct ax_waker kept = p->waker; /* moved out of the future: */
+    p->waker.task = NULL; /* the future no longer holds it */
     go = true;
     ax_waker_wake(&kept);
     ck_assert_int_eq(ax_block_on(executor, task), 7);
