@@ -1,4 +1,4 @@
-/* Exercise 05-deadline-layers. Read "Sleep and timeout" in chapter 05 first. */
+/* Exercise 05-deadline-layers. Read "Sleep, timeout and interval" in chapter 05 first. */
 #include "fetch_line.h"
 
 #include "ax/error.h"
@@ -12,7 +12,7 @@ static ax_result fetch_line_poll(struct ax_future *self, struct ax_context *cx)
      * three steps. Before each one, set *f->stage. Each step initialises its I/O future
      * in f->io (ax_connect_future_init into &f->conn, then ax_write_future_init, then
      * ax_read_future_init into the rest of f->reply), wraps it in f->timeout with
-     * ax_timeout_init on f->deadline (chapter 05, "Sleep and timeout"), and awaits the
+     * ax_timeout_init on f->deadline (chapter 05, "Sleep, timeout and interval"), and awaits the
      * timeout. The read step goes round until a "\n" has come. Every way out closes
      * f->conn if it is open. */
     (void)self;

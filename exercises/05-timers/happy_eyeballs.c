@@ -1,4 +1,4 @@
-/* Challenge 05-challenge-happy-eyeballs. Read "Sleep and timeout" in chapter 05 first. */
+/* Challenge 05-challenge-happy-eyeballs. Read "Sleep, timeout and interval" in chapter 05 first. */
 #include "happy_eyeballs.h"
 
 #include "ax/nonblock.h"
@@ -13,7 +13,7 @@
 static ax_result eyeballs_poll(struct ax_future *self, struct ax_context *cx)
 {
     /* TODO: a challenge, so no steps here: happy_eyeballs.h says what must happen.
-     * Chapter 05 ("Sleep and timeout") has the timers, chapter 04 the sources and a
+     * Chapter 05 ("Sleep, timeout and interval") has the timers, chapter 04 the sources and a
      * future that polls several others at once ("join_all and select"), and
      * ax_connect_future in lib/io.c shows one connect from start to finish. */
     (void)self;

@@ -1,4 +1,4 @@
-/* Exercise 05-retry-backoff. Read "Sleep and timeout" in chapter 05 first. */
+/* Exercise 05-retry-backoff. Read "Sleep, timeout and interval" in chapter 05 first. */
 #include "retry.h"
 
 #include <errno.h>
@@ -15,7 +15,7 @@ uint64_t retry_bound(const struct retry_policy *policy, unsigned k)
 
 static ax_result retry_poll(struct ax_future *self, struct ax_context *cx)
 {
-    /* TODO: a loop, in the shape of ax_timeout's poll (chapter 05, "Sleep and timeout"):
+    /* TODO: a loop, in the shape of ax_timeout's poll (chapter 05, "Sleep, timeout and interval"):
      * if waiting, poll r->wait and return AX_PENDING until it ends, then drop it; if no
      * attempt is under way, make one (r->make(r->ctx, r->made)) and count it; poll it.
      * A result drops the attempt at once. Success, an error that is not retryable, or the

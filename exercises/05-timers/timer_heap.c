@@ -1,5 +1,5 @@
 /* Exercise 05-timer-heap. Read chapter 05's section on choosing a wheel or a heap
- * (#wheel-or-heap) first, and timer_heap.h for the layout of the array. */
+ * ("Wheel or heap") first, and timer_heap.h for the layout of the array. */
 #include "timer_heap.h"
 
 #include <errno.h>
