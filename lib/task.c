@@ -28,6 +28,9 @@ struct ax_task {
     uint64_t id;
     uint32_t refs; /* executor (until done) + handle + wakers */
     uint8_t state; /* enum task_state */
+    //> 06
+    bool aborted; /* ax_task_abort: dropped before its next poll, or as this one returns */
+    //< 06
     alignas(max_align_t) unsigned char future[]; /* the task's future, in place */
 };
 // end snippet
@@ -190,9 +193,19 @@ static void finish(struct ax_executor *executor, struct ax_task *task, ax_result
 // snippet run-task
 static void run_task(struct ax_executor *executor, struct ax_task *task)
 {
+    //> 06
+    if (task->aborted) { /* aborted while queued: never polled again */
+        finish(executor, task, -ECANCELED);
+        return;
+    }
+    //< 06
     task->state = TASK_RUNNING;
     struct ax_context cx = {.task = task, .executor = executor, .budget = executor->coop_budget};
     ax_result result = ax_poll(future_of(task), &cx);
+    //> 06
+    if (result == AX_PENDING && task->aborted)
+        result = -ECANCELED; /* aborted during its own poll: dropped now that it returned */
+    //< 06
     if (result != AX_PENDING)
         finish(executor, task, result);
     else if (task->state == TASK_RUNNING_WOKEN)
@@ -201,6 +214,26 @@ static void run_task(struct ax_executor *executor, struct ax_task *task)
         task->state = TASK_IDLE; /* parked until a waker fires */
 }
 // end snippet
+
+//> 06
+// snippet task-abort
+void ax_task_abort(struct ax_task *task)
+{
+    switch (task->state) {
+    case TASK_IDLE: /* parked: dropped now, which gives back whatever it waits on */
+        finish(executor_of(task), task, -ECANCELED);
+        break;
+    case TASK_QUEUED: /* in the run queue, which only the executor may unlink from */
+    case TASK_RUNNING: /* being polled: its future must not be dropped under the poll */
+    case TASK_RUNNING_WOKEN:
+        task->aborted = true; /* run_task drops it at its turn, or as this poll returns */
+        break;
+    default: /* done already, its result kept: nothing to stop */
+        break;
+    }
+}
+// end snippet
+//< 06
 
 /* Moves a finished task's output to *output (NULL: leave it, to be dropped with the
  * task), then gives the handle back. */

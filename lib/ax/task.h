@@ -66,6 +66,20 @@ void ax_task_detach(struct ax_task *task);
 
 /* The task's number, unique within its executor: 1 for the first task spawned. */
 uint64_t ax_task_id(const struct ax_task *task);
+//> 06
+
+/*
+ * Stops a task through its handle: its future is dropped at its next suspension
+ * point, which releases everything it was waiting on (a socket's interest, a timer, a
+ * place in an event's or a token's list), and its result becomes -ECANCELED, which a
+ * join then returns. A parked task is dropped at once; a queued one when its turn
+ * comes, without being polled; one being polled (a task aborting itself, or aborted by
+ * a future it polls) when that poll returns, unless the poll finished it with a result,
+ * which then stands. Aborting a finished task does nothing. The handle is still the
+ * caller's and must be given back as usual (join or detach).
+ */
+void ax_task_abort(struct ax_task *task);
+//< 06
 
 /*
  * A task's output: more than a result. A future calls this while its task polls it,
