@@ -204,8 +204,8 @@ static ax_result abort_self(ax_result answer, struct tally *tally)
     struct ax_executor *executor = paused_executor();
     static struct ax_task *handle;
     struct self_abort *s = ax_task_alloc(executor, sizeof *s);
-    *s = (struct self_abort){.base = {&self_abort_ops}, .handle = &handle, .tally = tally,
-                             .answer = answer};
+    *s = (struct self_abort){
+        .base = {&self_abort_ops}, .handle = &handle, .tally = tally, .answer = answer};
     handle = ax_task_spawn(&s->base);
     ax_result rc = ax_block_on(executor, handle);
     ax_executor_free(executor);
