@@ -12,6 +12,8 @@
 --     [machine]{.bench}, [date]{.bench}      what the results were measured on, and when
 --     [peer.tasks.spawn_ns.tokio]{.bench .peer}   a peer's number (`make bench-peers`):
 --                                            "—" when it was not measured in this build
+--     [timers.task.steady_overshoot_p99_us]{.bench .optional}   a number a benchmark
+--                                            reports only when it has one: "—" otherwise
 --
 --     ```{.plot title="Cost of one wait" x="idle descriptors" y="ns per wait"
 --               series="select=reactor.wait_ns.select.*, epoll=reactor.wait_ns.epoll.*"}
@@ -115,13 +117,18 @@ function B.span(span, ctx)
         text = r.date
     else
         local m = r.values[name]
-        local peer = false
+        local peer, optional = false, false
         for _, c in ipairs(span.classes) do
             peer = peer or c == "peer"
+            optional = optional or c == "optional"
         end
         if not m and peer then -- the peers need cargo and tokio, which a reader may not have
             return pandoc.Span(pandoc.Str("—"), pandoc.Attr("", {"bench"},
                 {title = name .. ": not measured in this build (make bench-peers measures it)"}))
+        end
+        if not m and optional then -- the benchmark had nothing to report under that name
+            return pandoc.Span(pandoc.Str("—"), pandoc.Attr("", {"bench"},
+                {title = name .. ": not reported by this run (see the benchmark's source)"}))
         end
         if not m then
             lib.fail("%s: no benchmark result named '%s' in %s (measured %s): run `make bench` to refresh "
