@@ -24,9 +24,8 @@ static int compare_names(const void *a, const void *b)
     return strcmp(a, b);
 }
 
-/* chapters/nn-slug; false when the chapter has no folder yet (one begun in lib/ and
- * bench/ before its text and its demos). */
-static bool chapter_dir(const char *nn, char *path, size_t size)
+/* chapters/nn-slug, or the test fails. */
+static void chapter_dir(const char *nn, char *path, size_t size)
 {
     DIR *chapters = opendir("chapters");
     ck_assert_msg(chapters != NULL,
@@ -40,14 +39,13 @@ static bool chapter_dir(const char *nn, char *path, size_t size)
         }
     }
     closedir(chapters);
-    return path[0] != '\0';
+    ck_assert_msg(path[0] != '\0', "no folder chapters/%s-*", nn);
 }
 
 int axt_chapter_demos(const char *nn, char names[][AXT_NAME_MAX], int max)
 {
     char path[512];
-    if (!chapter_dir(nn, path, sizeof path))
-        return 0;
+    chapter_dir(nn, path, sizeof path);
     DIR *dir = opendir(path);
     ck_assert_msg(dir != NULL, "cannot open %s", path);
     int count = 0;
