@@ -88,12 +88,14 @@ static void watcher_drop(struct ax_future *self)
 
 static const struct ax_future_ops watcher_ops = {.poll = watcher_poll, .drop = watcher_drop};
 
-int ax_scope_new(struct ax_scope **out, struct ax_executor *executor, struct ax_cancel_token *parent)
+int ax_scope_new(struct ax_scope **out, struct ax_executor *executor,
+                 struct ax_cancel_token *parent)
 {
     struct ax_scope *scope = calloc(1, sizeof *scope);
     if (scope == NULL)
         return -ENOMEM;
-    int err = parent != NULL ? ax_cancel_child(parent, &scope->token) : ax_cancel_new(&scope->token);
+    int err =
+        parent != NULL ? ax_cancel_child(parent, &scope->token) : ax_cancel_new(&scope->token);
     if (err < 0) {
         free(scope);
         return err;
@@ -143,8 +145,8 @@ int ax_scope_spawn(struct ax_scope *scope, struct ax_future *future)
 {
     if (scope->closed)
         return refuse(future, -ECANCELED);
-    struct watcher *watcher = reserve_result(scope) ? ax_task_alloc(scope->executor, sizeof *watcher)
-                                                    : NULL;
+    struct watcher *watcher =
+        reserve_result(scope) ? ax_task_alloc(scope->executor, sizeof *watcher) : NULL;
     if (watcher == NULL)
         return refuse(future, -ENOMEM);
     *watcher = (struct watcher){.base = {&watcher_ops}, .scope = scope, .index = scope->count};

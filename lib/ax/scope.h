@@ -76,7 +76,8 @@ struct ax_scope;
 
 /* A new scope in *out for children on executor, its token a child of parent (a root
  * when parent is NULL). 0 or -ENOMEM. */
-int ax_scope_new(struct ax_scope **out, struct ax_executor *executor, struct ax_cancel_token *parent);
+int ax_scope_new(struct ax_scope **out, struct ax_executor *executor,
+                 struct ax_cancel_token *parent);
 
 /* Gives the creator's reference back; closes the scope first if a child still runs. */
 void ax_scope_release(struct ax_scope *scope);

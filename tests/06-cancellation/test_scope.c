@@ -17,9 +17,9 @@ enum { TICK = 1 << AX_WHEEL_TICK_SHIFT };
 static const uint64_t START = 1000 * S; /* virtual time starts here */
 
 /* A timer fires on the first wheel tick at or after its deadline. */
-#define ck_assert_at(time, deadline)                                                             \
-    ck_assert_msg((time) >= (deadline) && (time) - (deadline) < TICK,                          \
-                  "%s at %llu ns, not within a tick of %llu", #time, (unsigned long long)(time), \
+#define ck_assert_at(time, deadline)                                                               \
+    ck_assert_msg((time) >= (deadline) && (time) - (deadline) < TICK,                              \
+                  "%s at %llu ns, not within a tick of %llu", #time, (unsigned long long)(time),   \
                   (unsigned long long)(deadline))
 
 static struct ax_executor *paused_executor(void)
@@ -484,6 +484,23 @@ START_TEST(a_child_can_spawn_into_its_own_scope)
 }
 END_TEST
 
+START_TEST(releasing_a_scope_while_children_run_aborts_them)
+{
+    struct ax_executor *executor = paused_executor();
+    struct ax_scope *scope = new_scope(executor, NULL);
+    struct tally tally[2] = {0};
+    spawn_at(scope, executor, &tally[0], 0, START + 10 * S);
+    spawn_at(scope, executor, &tally[1], 0, START + 20 * S);
+    run_turn(executor);
+    ax_scope_release(scope); /* no wait: as tokio's JoinSet, dropping it stops the work */
+    ck_assert_int_eq(tally[0].drops + tally[1].drops, 2);
+    ck_assert_int_eq(ax_executor_run(executor), 0); /* the watchers record, then let go */
+    ck_assert_uint_eq(ax_executor_tasks(executor), 0);
+    ck_assert_uint_eq(ax_executor_timers(executor), 0);
+    ax_executor_free(executor);
+}
+END_TEST
+
 /* A child that runs a scope of its own under its parent scope's token: at depth 0 its
  * children are the leaves (one sleeping, one watching its token), otherwise another
  * layer. */
@@ -535,8 +552,8 @@ static struct layer *new_layer(struct ax_executor *executor, struct ax_cancel_to
 {
     struct layer *layer = ax_task_alloc(executor, sizeof *layer);
     ck_assert_ptr_nonnull(layer);
-    *layer = (struct layer){
-        .base = {&layer_ops}, .parent = parent, .depth = depth, .leaves = leaves};
+    *layer =
+        (struct layer){.base = {&layer_ops}, .parent = parent, .depth = depth, .leaves = leaves};
     return layer;
 }
 
@@ -587,6 +604,25 @@ START_TEST(cancelling_the_outer_of_three_nested_scopes_stops_the_innermost_tasks
 }
 END_TEST
 
+START_TEST(freeing_the_executor_midway_drops_every_nested_scope_and_child)
+{
+    struct ax_executor *executor = paused_executor();
+    struct ax_scope *outer = new_scope(executor, NULL);
+    struct tally leaves[2] = {0};
+    ck_assert_int_eq(
+        ax_scope_spawn(outer, &new_layer(executor, ax_scope_token(outer), 1, leaves)->base), 0);
+    struct outcome h = {0};
+    ax_task_detach(spawn_holder(executor, outer, &h));
+    for (int i = 0; i < 4; i++) /* down to the leaves, all parked */
+        run_turn(executor);
+    ck_assert_int_eq(leaves[0].polls + leaves[1].polls, 2);
+    ax_executor_free(executor); /* valgrind and ASan check that nothing is left or reused */
+    ck_assert_int_eq(leaves[0].drops + leaves[1].drops, 2);
+    ck_assert(!h.done);
+    ax_scope_release(outer); /* its children are gone: only its memory goes now */
+}
+END_TEST
+
 static Suite *scope_suite(void)
 {
     Suite *s = suite_create("06-scope");
@@ -605,7 +641,9 @@ static Suite *scope_suite(void)
     tcase_add_test(tc, spawning_into_a_closed_scope_refuses_and_the_executor_drops_the_future);
     tcase_add_test(tc, a_thousand_children_each_report_their_result);
     tcase_add_test(tc, a_child_can_spawn_into_its_own_scope);
+    tcase_add_test(tc, releasing_a_scope_while_children_run_aborts_them);
     tcase_add_test(tc, cancelling_the_outer_of_three_nested_scopes_stops_the_innermost_tasks);
+    tcase_add_test(tc, freeing_the_executor_midway_drops_every_nested_scope_and_child);
     suite_add_tcase(s, tc);
     return s;
 }
