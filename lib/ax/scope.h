@@ -50,10 +50,10 @@
  * children still run: dropping a scope stops its work, as tokio's JoinSet does); each
  * watcher holds one until its child has finished and been recorded; a wait holds one
  * from init to drop. So nothing a child or a watcher does can reach freed scope memory,
- * whatever order the parent, its wait and the children go in. The scope is its wait's
- * and not itself a future because the two have different lives: the wait lives in the
- * parent's future and its drop means "the parent was cancelled", while the scope must
- * live on until the last aborted child has gone, which may be turns later.
+ * whatever order the parent, its wait and the children go in. The wait is a future of
+ * its own, and the scope is not one, because the two have different lives: the wait
+ * lives in the parent's future and its drop means "the parent was cancelled", while the
+ * scope must live on until the last aborted child has gone, which may be turns later.
  *
  * A deadline (ax_scope_cancel_at) is one on the token (ax_cancel_at): when it fires,
  * the children that watch the token are woken and the wait, woken too, closes the scope
