@@ -277,6 +277,7 @@ static void join_drop(struct ax_future *self)
     if (task->state != TASK_DONE) { /* once done, that half of the union is the result */
         struct ax_waker joiner = joiner_waker(task);
         ax_waker_drop(&joiner);
+        task->joiner = NULL; /* its end must not wake a joiner that may be gone */
     }
     release(task);
     join->task = NULL;

@@ -154,6 +154,41 @@ START_TEST(a_waker_outliving_its_finished_task_is_harmless)
 }
 END_TEST
 
+/* Joins a task for one poll, then gives up on it: drops the join and finishes. */
+struct quitter {
+    struct ax_future base;
+    struct ax_join join;
+};
+
+static ax_result quitter_poll(struct ax_future *self, struct ax_context *cx)
+{
+    struct quitter *q = (struct quitter *)self;
+    ck_assert(ax_poll(&q->join.base, cx) == AX_PENDING);
+    ax_future_drop(&q->join.base);
+    return 0;
+}
+
+static const struct ax_future_ops quitter_ops = {.poll = quitter_poll};
+
+START_TEST(a_join_dropped_before_its_task_finishes_leaves_no_joiner_to_wake)
+{
+    struct ax_executor *executor = new_executor();
+    int polls = 0, drops = 0;
+    bool go = false;
+    struct ax_task *task;
+    struct probe *p = spawn_probe(executor, &polls, &drops, &go, &task);
+    struct quitter *q = ax_task_alloc(executor, sizeof *q);
+    q->base.ops = &quitter_ops;
+    ax_join_init(&q->join, task); /* the join takes the handle */
+    ck_assert_int_eq(ax_block_on(executor, ax_task_spawn(&q->base)), 0); /* its memory goes */
+    go = true;
+    ax_waker_wake(&p->waker);
+    ck_assert_int_eq(ax_executor_run(executor), 0); /* wakes no freed joiner (ASan checks) */
+    ck_assert_int_eq(polls, 2);
+    ax_executor_free(executor);
+}
+END_TEST
+
 START_TEST(joining_a_failed_task_returns_its_error)
 {
     struct ax_executor *executor = new_executor();
@@ -365,6 +400,7 @@ static Suite *task_suite(void)
     tcase_add_test(tc, freeing_the_executor_drops_each_unfinished_future_once);
     tcase_add_test(tc, a_task_that_always_wakes_itself_cannot_starve_io);
     tcase_add_test(tc, a_coroutine_dropped_mid_await_drops_what_it_awaits);
+    tcase_add_test(tc, a_join_dropped_before_its_task_finishes_leaves_no_joiner_to_wake);
     suite_add_tcase(s, tc);
     return s;
 }

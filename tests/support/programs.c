@@ -64,7 +64,10 @@ int axt_chapter_demos(const char *nn, char names[][AXT_NAME_MAX], int max)
 }
 
 /* The chapter's demos, then its benchmarks (bench/NAME.c whose `//@ nn` line names the
- * chapter, built to build/bin/bench-NAME). */
+ * chapter, built to build/bin/bench-NAME). A snapshot has no such lines (tools/snapshot
+ * removes them) and holds only the benchmarks of its chapter and earlier ones, so there a
+ * benchmark is run for every chapter: a chapter whose only programs are benchmarks would
+ * otherwise have none. */
 static int chapter_programs(const char *nn, char names[][AXT_NAME_MAX], int max)
 {
     int count = axt_chapter_demos(nn, names, max);
@@ -79,7 +82,8 @@ static int chapter_programs(const char *nn, char names[][AXT_NAME_MAX], int max)
         char path[512], first[64] = "";
         snprintf(path, sizeof path, "bench/%s", e->d_name);
         FILE *f = fopen(path, "r");
-        bool ours = f != NULL && fgets(first, sizeof first, f) != NULL && !strcmp(first, marker);
+        bool read = f != NULL && fgets(first, sizeof first, f) != NULL;
+        bool ours = read && (!strcmp(first, marker) || strncmp(first, "//@ ", 4) != 0);
         if (f != NULL)
             fclose(f);
         if (!ours)
