@@ -24,8 +24,9 @@ static int compare_names(const void *a, const void *b)
     return strcmp(a, b);
 }
 
-/* chapters/nn-slug, or the test fails. */
-static void chapter_dir(const char *nn, char *path, size_t size)
+/* chapters/nn-slug; false when the chapter has no folder yet (one begun in lib/ and
+ * bench/ before its text and its demos). */
+static bool chapter_dir(const char *nn, char *path, size_t size)
 {
     DIR *chapters = opendir("chapters");
     ck_assert_msg(chapters != NULL,
@@ -39,13 +40,14 @@ static void chapter_dir(const char *nn, char *path, size_t size)
         }
     }
     closedir(chapters);
-    ck_assert_msg(path[0] != '\0', "no folder chapters/%s-*", nn);
+    return path[0] != '\0';
 }
 
 int axt_chapter_demos(const char *nn, char names[][AXT_NAME_MAX], int max)
 {
     char path[512];
-    chapter_dir(nn, path, sizeof path);
+    if (!chapter_dir(nn, path, sizeof path))
+        return 0;
     DIR *dir = opendir(path);
     ck_assert_msg(dir != NULL, "cannot open %s", path);
     int count = 0;

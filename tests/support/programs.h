@@ -29,8 +29,8 @@ struct axt_exit {
 };
 
 /* The demos of chapter nn ("01"): the names of chapters/nn-slug/ *.c without ".c",
- * sorted, into names[0..max); returns how many there are. Fails the test if the
- * chapter has no folder. */
+ * sorted, into names[0..max); returns how many there are: none while the chapter
+ * has no folder yet. */
 int axt_chapter_demos(const char *nn, char names[][AXT_NAME_MAX], int max);
 
 /* Runs build/bin/NAME with the one argument arg and standard input from /dev/null, and
