@@ -2,6 +2,7 @@
  * executor jumps it to the next timer when it has nothing else to do. Only the last
  * two tests use the real clock, and they assert only that nothing ends early. */
 #include "axtest.h"
+#include "virtual_time.h"
 #include "ax/async.h"
 #include "ax/clock.h"
 #include "ax/combine.h"
@@ -14,15 +15,7 @@
 #define MS (1000ull * 1000)
 #define S  (1000 * MS)
 enum { TICK = 1 << AX_WHEEL_TICK_SHIFT };
-static const uint64_t START = 1000 * S; /* virtual time starts here */
-
-static struct ax_executor *paused_executor(void)
-{
-    struct ax_executor *executor;
-    ck_assert_int_eq(ax_executor_new(&executor, NULL), 0);
-    ax_executor_pause_time(executor, START);
-    return executor;
-}
+static const uint64_t START = AXT_START; /* virtual time starts here */
 
 /* Sleeps until `deadline`, then logs its id and the time it woke at. */
 struct sleeper {
@@ -66,7 +59,7 @@ static struct ax_task *spawn_sleeper(struct ax_executor *executor, uint64_t dead
 // snippet virtual-time-test
 START_TEST(a_ten_second_sleep_on_paused_time_ends_ten_seconds_later_by_the_clock)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     uint64_t woke = 0;
     struct ax_task *t = spawn_sleeper(executor, START + 10 * S, 0, NULL, NULL, &woke);
     ck_assert_int_eq(ax_block_on(executor, t), 0);
@@ -80,7 +73,7 @@ END_TEST
 
 START_TEST(sleeps_end_in_deadline_order_and_equal_deadlines_in_spawn_order)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     static const uint64_t after_ms[] = {30, 10, 20, 10, 5000, 1};
     int log[6], count = 0;
     for (int i = 0; i < 6; i++)
@@ -96,7 +89,7 @@ END_TEST
 
 START_TEST(a_deadline_already_past_ends_the_sleep_at_its_first_poll)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     uint64_t woke = 0;
     ck_assert_int_eq(
         ax_block_on(executor, spawn_sleeper(executor, START - S, 0, NULL, NULL, &woke)), 0);
@@ -162,7 +155,7 @@ static void spawn_alarm(struct ax_executor *executor, struct ax_event *event, ui
 
 START_TEST(a_sleep_that_loses_a_select_is_cancelled_and_never_fires)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_event event;
     ax_event_init(&event);
     struct race *r = ax_task_alloc(executor, sizeof *r);
@@ -183,7 +176,7 @@ END_TEST
 
 START_TEST(a_pending_timer_is_not_a_deadlock)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_event event;
     ax_event_init(&event);
     struct ax_event_wait *wait = ax_task_alloc(executor, sizeof *wait);
@@ -238,7 +231,7 @@ static const struct ax_future_ops bounded_ops = {.poll = bounded_poll, .drop = b
 
 static ax_result run_bounded(uint64_t inner_at, uint64_t deadline, int *drops)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct bounded *b = ax_task_alloc(executor, sizeof *b);
     *b = (struct bounded){.base = {&bounded_ops}};
     b->slow = (struct slow){.base = {&slow_ops}, .drops = drops};
@@ -276,7 +269,7 @@ END_TEST
 
 START_TEST(time_advanced_by_hand_a_year_at_once_fires_what_is_due_in_order)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     int log[3], count = 0;
     ax_task_detach(spawn_sleeper(executor, START + 200 * 24 * 3600 * S, 2, log, &count, NULL));
     ax_task_detach(spawn_sleeper(executor, START + 3 * S, 0, log, &count, NULL));
@@ -360,7 +353,7 @@ static const struct ax_future_ops beat_ops = {.poll = beat_poll, .drop = beat_dr
 
 START_TEST(an_interval_ticks_on_its_schedule_however_long_each_tick_takes)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct beat *b = ax_task_alloc(executor, sizeof *b);
     *b = (struct beat){.base = {&beat_ops}, .n = 5, .work = 30 * MS, .late_at = -1};
     ax_interval_init(&b->interval, START + 100 * MS, 100 * MS);
@@ -379,7 +372,7 @@ END_TEST
 
 START_TEST(missed_ticks_are_skipped_and_the_schedule_is_kept)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct beat *b = ax_task_alloc(executor, sizeof *b);
     *b = (struct beat){.base = {&beat_ops}, .n = 4, .late_at = 0, .late_by = 350 * MS};
     ax_interval_init(&b->interval, START + 100 * MS, 100 * MS);
@@ -429,7 +422,7 @@ static const struct ax_future_ops work_then_sleep_ops = {.poll = work_then_sleep
 
 START_TEST(a_sleep_for_a_duration_counts_from_its_first_poll_not_from_the_turn)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct work_then_sleep *w = ax_task_alloc(executor, sizeof *w);
     *w = (struct work_then_sleep){.base = {&work_then_sleep_ops}};
     struct ax_task *task = ax_task_spawn(&w->base);

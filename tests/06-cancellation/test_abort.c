@@ -2,6 +2,7 @@
  * at its turn when queued, as its poll returns when running), that dropping gives back
  * every registration the future held, and what a join then sees. Time is virtual. */
 #include "axtest.h"
+#include "virtual_time.h"
 #include "ax/error.h"
 #include "ax/event.h"
 #include "ax/io.h"
@@ -15,15 +16,7 @@
 
 #define MS (1000ull * 1000)
 #define S  (1000 * MS)
-static const uint64_t START = 1000 * S; /* virtual time starts here */
-
-static struct ax_executor *paused_executor(void)
-{
-    struct ax_executor *executor;
-    ck_assert_int_eq(ax_executor_new(&executor, NULL), 0);
-    ax_executor_pause_time(executor, START);
-    return executor;
-}
+static const uint64_t START = AXT_START; /* virtual time starts here */
 
 /* What the test sees of a task's future, kept outside the task. */
 struct tally {
@@ -75,7 +68,7 @@ static struct ax_task *spawn_sleeping(struct ax_executor *executor, struct tally
     return ax_task_spawn(&p->base);
 }
 
-/* Runs the executor until every task queued now has been polled once. */
+/* A future that finishes at its first poll. */
 static ax_result done_poll(struct ax_future *self, struct ax_context *cx)
 {
     (void)self, (void)cx;
@@ -84,19 +77,12 @@ static ax_result done_poll(struct ax_future *self, struct ax_context *cx)
 
 static const struct ax_future_ops done_ops = {.poll = done_poll};
 
-static void run_turn(struct ax_executor *executor)
-{
-    struct ax_future *f = ax_task_alloc(executor, sizeof *f);
-    *f = (struct ax_future){&done_ops};
-    ck_assert_int_eq(ax_block_on(executor, ax_task_spawn(f)), 0);
-}
-
 START_TEST(an_idle_task_aborted_is_dropped_at_once_and_its_timer_goes)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct tally tally = {0};
     struct ax_task *task = spawn_sleeping(executor, &tally);
-    run_turn(executor); /* polled once: parked on its ten-second sleep */
+    axt_run_turn(executor); /* polled once: parked on its ten-second sleep */
     ck_assert_uint_eq(ax_executor_timers(executor), 1);
     ax_task_abort(task);
     ck_assert_int_eq(tally.drops, 1); /* at once, not at some later turn */
@@ -110,7 +96,7 @@ END_TEST
 
 START_TEST(a_queued_task_aborted_is_dropped_at_its_turn_without_a_poll)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct tally tally = {0};
     struct ax_task *task = spawn_sleeping(executor, &tally); /* queued, never polled */
     ax_task_abort(task);
@@ -125,7 +111,7 @@ END_TEST
 
 START_TEST(an_aborted_task_parked_on_an_event_leaves_its_waiter_list)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct tally tally = {0};
     struct ax_event event;
     ax_event_init(&event);
@@ -133,7 +119,7 @@ START_TEST(an_aborted_task_parked_on_an_event_leaves_its_waiter_list)
     ax_event_wait_init(&p->wait, &event);
     p->inner = &p->wait.base;
     struct ax_task *task = ax_task_spawn(&p->base);
-    run_turn(executor);
+    axt_run_turn(executor);
     ck_assert(!ax_list_empty(&event.waiters));
     ax_task_abort(task);
     ck_assert(ax_list_empty(&event.waiters));
@@ -157,7 +143,7 @@ START_TEST(an_aborted_task_parked_on_a_socket_gives_back_its_interest)
     ax_read_future_init(&p->read, source, p->buf, sizeof p->buf);
     p->inner = &p->read.base;
     struct ax_task *task = ax_task_spawn(&p->base);
-    run_turn(executor);
+    axt_run_turn(executor);
     ck_assert_ptr_nonnull(source->reader); /* parked, waiting to read */
     ck_assert_uint_eq(source->refs, 2); /* the owner's and the read's */
     ax_task_abort(task);
@@ -201,7 +187,7 @@ static const struct ax_future_ops self_abort_ops = {.poll = self_abort_poll,
 
 static ax_result abort_self(ax_result answer, struct tally *tally)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     static struct ax_task *handle;
     struct self_abort *s = ax_task_alloc(executor, sizeof *s);
     *s = (struct self_abort){
@@ -231,7 +217,7 @@ END_TEST
 
 START_TEST(aborting_a_finished_task_changes_nothing)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_future *f = ax_task_alloc(executor, sizeof *f);
     *f = (struct ax_future){&done_ops};
     struct ax_task *task = ax_task_spawn(f);
@@ -268,7 +254,7 @@ static const struct ax_future_ops joiner_ops = {.poll = joiner_poll, .drop = joi
 
 START_TEST(a_task_joining_an_aborted_one_is_woken_with_ecanceled)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct tally tally = {0};
     struct ax_task *sleeper = spawn_sleeping(executor, &tally);
     ax_result seen = 1;
@@ -276,7 +262,7 @@ START_TEST(a_task_joining_an_aborted_one_is_woken_with_ecanceled)
     *j = (struct joiner){.base = {&joiner_ops}, .seen = &seen};
     ax_join_init(&j->join, sleeper); /* the join owns the sleeper's handle now */
     struct ax_task *joining = ax_task_spawn(&j->base);
-    run_turn(executor); /* the sleeper sleeps, the joiner waits for it */
+    axt_run_turn(executor); /* the sleeper sleeps, the joiner waits for it */
     ck_assert_int_eq(seen, 1);
     ax_task_abort(sleeper);
     ck_assert_int_eq(ax_block_on(executor, joining), 0);
@@ -288,12 +274,12 @@ END_TEST
 START_TEST(abort_frees_every_parked_task_of_many)
 {
     enum { N = 10000 };
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     static struct ax_task *tasks[N];
     struct tally tally = {0};
     for (int i = 0; i < N; i++)
         tasks[i] = spawn_sleeping(executor, &tally);
-    run_turn(executor);
+    axt_run_turn(executor);
     ck_assert_uint_eq(ax_executor_timers(executor), N);
     for (int i = 0; i < N; i++) {
         ax_task_abort(tasks[i]);

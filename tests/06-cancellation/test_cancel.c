@@ -1,6 +1,7 @@
 /* Cancellation tokens: the tree, the ordering rules of ax/cancel.h, waiting, guards and
  * deadlines. Time is virtual (paused) wherever it matters; nothing here sleeps. */
 #include "axtest.h"
+#include "virtual_time.h"
 #include "ax/cancel.h"
 #include "ax/combine.h"
 #include "ax/task.h"
@@ -11,15 +12,7 @@
 #define MS (1000ull * 1000)
 #define S  (1000 * MS)
 enum { TICK = 1 << AX_WHEEL_TICK_SHIFT };
-static const uint64_t START = 1000 * S; /* virtual time starts here */
-
-static struct ax_executor *paused_executor(void)
-{
-    struct ax_executor *executor;
-    ck_assert_int_eq(ax_executor_new(&executor, NULL), 0);
-    ax_executor_pause_time(executor, START);
-    return executor;
-}
+static const uint64_t START = AXT_START; /* virtual time starts here */
 
 static struct ax_cancel_token *new_root(void)
 {
@@ -83,22 +76,6 @@ static struct ax_task *spawn_waiter(struct ax_executor *executor, struct ax_canc
         .base = {&waiter_ops}, .id = id, .log = log, .count = count, .woke_at = woke_at};
     ax_cancel_wait_init(&w->wait, token);
     return ax_task_spawn(&w->base);
-}
-
-/* One turn of the executor: every task queued before it is polled once. */
-static ax_result ready_poll(struct ax_future *self, struct ax_context *cx)
-{
-    (void)self, (void)cx;
-    return 0;
-}
-
-static const struct ax_future_ops ready_ops = {.poll = ready_poll};
-
-static void run_turn(struct ax_executor *executor)
-{
-    struct ax_future *ready = ax_task_alloc(executor, sizeof *ready);
-    *ready = (struct ax_future){&ready_ops};
-    ck_assert_int_eq(ax_block_on(executor, ax_task_spawn(ready)), 0);
 }
 
 /* ---- the tree --------------------------------------------------------------------- */
@@ -194,7 +171,7 @@ END_TEST
 
 START_TEST(a_wait_keeps_a_released_chain_alive_until_it_is_dropped)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *root = new_root();
     struct ax_cancel_token *mid = new_child(root);
     struct ax_cancel_token *leaf = new_child(mid);
@@ -202,7 +179,7 @@ START_TEST(a_wait_keeps_a_released_chain_alive_until_it_is_dropped)
     ax_cancel_release(leaf);
     ax_cancel_release(mid);
     ax_cancel_release(root); /* only the wait holds the chain now */
-    run_turn(executor);
+    axt_run_turn(executor);
     ax_task_detach(task);
     ax_executor_free(executor); /* drops the pending wait: the chain goes with it */
 }
@@ -229,7 +206,7 @@ END_TEST
 START_TEST(ten_thousand_children_and_their_waiting_tasks_are_cancelled_in_one_call)
 {
     enum { N = 10000 };
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *root = new_root();
     static struct ax_cancel_token *children[N];
     int woken = 0;
@@ -237,7 +214,7 @@ START_TEST(ten_thousand_children_and_their_waiting_tasks_are_cancelled_in_one_ca
         children[i] = new_child(root);
         ax_task_detach(spawn_waiter(executor, children[i], i, NULL, &woken, NULL));
     }
-    run_turn(executor); /* every waiter is registered */
+    axt_run_turn(executor); /* every waiter is registered */
     ax_cancel(root);
     int cancelled = 0;
     for (int i = 0; i < N; i++)
@@ -257,7 +234,7 @@ END_TEST
 
 START_TEST(cancel_wakes_parents_before_children_and_each_tokens_waiters_in_order)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *root = new_root();
     struct ax_cancel_token *a = new_child(root), *b = new_child(root), *a1 = new_child(a);
     int log[5], count = 0;
@@ -265,7 +242,7 @@ START_TEST(cancel_wakes_parents_before_children_and_each_tokens_waiters_in_order
     struct ax_cancel_token *on[] = {a1, b, root, a, root};
     for (int i = 0; i < 5; i++)
         ax_task_detach(spawn_waiter(executor, on[i], i, log, &count, NULL));
-    run_turn(executor);
+    axt_run_turn(executor);
     ax_cancel(root);
     ck_assert_int_eq(ax_executor_run(executor), 0);
     ck_assert_int_eq(count, 5);
@@ -282,11 +259,11 @@ END_TEST
 
 START_TEST(cancelling_twice_wakes_a_waiter_once)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *token = new_root();
     int count = 0;
     ax_task_detach(spawn_waiter(executor, token, 0, NULL, &count, NULL));
-    run_turn(executor);
+    axt_run_turn(executor);
     ax_cancel(token);
     ax_cancel(token);
     ck_assert(ax_cancelled(token));
@@ -325,7 +302,7 @@ static const struct ax_future_ops self_cancel_ops = {.poll = self_cancel_poll,
 
 START_TEST(a_task_may_cancel_the_token_it_waits_on_from_inside_its_poll)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *token = new_root();
     int other = 0, polls = 0;
     ax_task_detach(spawn_waiter(executor, token, 0, NULL, &other, NULL));
@@ -346,12 +323,12 @@ END_TEST
 
 START_TEST(a_wait_finishes_once_its_token_is_cancelled_and_not_before)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *token = new_root();
     int count = 0;
     struct ax_task *task = spawn_waiter(executor, token, 0, NULL, &count, NULL);
-    run_turn(executor);
-    run_turn(executor);
+    axt_run_turn(executor);
+    axt_run_turn(executor);
     ck_assert_int_eq(count, 0);
     ck_assert_uint_eq(list_length(&token->waiters), 1);
     ax_cancel(token);
@@ -365,13 +342,13 @@ END_TEST
 
 START_TEST(a_wait_finishes_when_an_ancestor_is_cancelled)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *root = new_root();
     struct ax_cancel_token *mid = new_child(root), *leaf = new_child(mid);
     struct ax_task *task = spawn_waiter(executor, leaf, 0, NULL, NULL, NULL);
     ax_cancel_release(leaf); /* the wait's reference keeps it, and it keeps mid */
     ax_cancel_release(mid);
-    run_turn(executor);
+    axt_run_turn(executor);
     ax_cancel(root);
     ck_assert_int_eq(ax_block_on(executor, task), 0);
     ck_assert(ax_list_empty(&root->children)); /* the wait let go of the chain */
@@ -382,7 +359,7 @@ END_TEST
 
 START_TEST(a_wait_on_a_cancelled_token_finishes_at_its_first_poll)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *token = new_root();
     ax_cancel(token);
     int count = 0;
@@ -424,14 +401,14 @@ static const struct ax_future_ops repoll_ops = {.poll = repoll_poll, .drop = rep
 
 START_TEST(a_wait_polled_again_and_again_is_registered_once)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *token = new_root();
     struct repoll *r = ax_task_alloc(executor, sizeof *r);
     *r = (struct repoll){.base = {&repoll_ops}};
     ax_cancel_wait_init(&r->wait, token);
     struct ax_task *task = ax_task_spawn(&r->base);
     for (int i = 0; i < 4; i++)
-        run_turn(executor);
+        axt_run_turn(executor);
     ck_assert_int_eq(r->polls, 3);
     ck_assert_uint_eq(list_length(&token->waiters), 1);
     ck_assert_uint_eq(token->refs, 2); /* the creator's and the wait's */
@@ -505,7 +482,7 @@ static const struct ax_future_ops canceller_ops = {.poll = canceller_poll, .drop
 
 START_TEST(a_select_of_a_wait_and_a_ten_second_sleep_returns_at_the_cancel)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *token = new_root();
     struct ax_task *race = spawn_race(executor, token, 10 * S);
     struct canceller *c = ax_task_alloc(executor, sizeof *c);
@@ -523,7 +500,7 @@ END_TEST
 
 START_TEST(a_wait_dropped_before_the_cancel_leaves_nothing_on_the_token)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *token = new_root();
     ck_assert_int_eq(ax_block_on(executor, spawn_race(executor, token, S)), 1); /* sleep won */
     ck_assert(ax_list_empty(&token->waiters));
@@ -579,14 +556,14 @@ END_TEST
 
 START_TEST(a_deadline_cancels_its_token_at_its_time_and_not_before)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *token = new_root();
     ck_assert_int_eq(ax_cancel_at(token, executor, START + 5 * S), 0);
     uint64_t woke = 0;
     struct ax_task *task = spawn_waiter(executor, token, 0, NULL, NULL, &woke);
-    run_turn(executor);
+    axt_run_turn(executor);
     ax_executor_advance_time(executor, 5 * S - MS);
-    run_turn(executor); /* the timers due by then have fired */
+    axt_run_turn(executor); /* the timers due by then have fired */
     ck_assert(!ax_cancelled(token));
     ck_assert_uint_eq(ax_executor_timers(executor), 1);
     ck_assert_int_eq(ax_block_on(executor, task), 0);
@@ -601,7 +578,7 @@ END_TEST
 
 START_TEST(a_deadline_cancels_the_subtree_under_its_token)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *root = new_root();
     struct ax_cancel_token *child = new_child(root);
     ck_assert_int_eq(ax_cancel_at(root, executor, START + 3 * S), 0);
@@ -617,7 +594,7 @@ END_TEST
 
 static uint64_t cancelled_at(uint64_t first_ns, uint64_t second_ns)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *token = new_root();
     ck_assert_int_eq(ax_cancel_at(token, executor, first_ns), 0);
     ck_assert_int_eq(ax_cancel_at(token, executor, second_ns), 0);
@@ -642,7 +619,7 @@ END_TEST
 
 START_TEST(a_deadline_already_past_cancels_at_once)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *token = new_root();
     ck_assert_int_eq(ax_cancel_at(token, executor, START - S), 0);
     ck_assert(ax_cancelled(token));
@@ -654,7 +631,7 @@ END_TEST
 
 START_TEST(a_deadline_is_removed_when_its_token_is_cancelled_first)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *root = new_root();
     struct ax_cancel_token *child = new_child(root);
     ck_assert_int_eq(ax_cancel_at(child, executor, START + 60 * S), 0);
@@ -671,7 +648,7 @@ END_TEST
 
 START_TEST(a_deadline_is_removed_when_its_token_is_released)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *token = new_root();
     ck_assert_int_eq(ax_cancel_at(token, executor, START + 60 * S), 0);
     ck_assert_uint_eq(ax_executor_timers(executor), 1);
@@ -683,7 +660,7 @@ END_TEST
 
 START_TEST(a_deadline_outlives_the_creators_reference_while_a_wait_holds_the_token)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *token = new_root();
     ck_assert_int_eq(ax_cancel_at(token, executor, START + 5 * S), 0);
     uint64_t woke = 0;
@@ -699,7 +676,7 @@ END_TEST
 
 START_TEST(a_deadline_pending_in_one_executor_refuses_another)
 {
-    struct ax_executor *executor = paused_executor(), *other;
+    struct ax_executor *executor = axt_paused_executor(), *other;
     ck_assert_int_eq(ax_executor_new(&other, NULL), 0);
     struct ax_cancel_token *token = new_root();
     ck_assert_int_eq(ax_cancel_at(token, executor, START + 5 * S), 0);

@@ -3,6 +3,7 @@
  * token, from a deadline and from a dropped wait, and scopes nested three deep. Time is
  * virtual: nothing here sleeps. */
 #include "axtest.h"
+#include "virtual_time.h"
 #include "ax/cancel.h"
 #include "ax/scope.h"
 #include "ax/task.h"
@@ -14,21 +15,13 @@
 #define MS (1000ull * 1000)
 #define S  (1000 * MS)
 enum { TICK = 1 << AX_WHEEL_TICK_SHIFT };
-static const uint64_t START = 1000 * S; /* virtual time starts here */
+static const uint64_t START = AXT_START; /* virtual time starts here */
 
 /* A timer fires on the first wheel tick at or after its deadline. */
 #define ck_assert_at(time, deadline)                                                               \
     ck_assert_msg((time) >= (deadline) && (time) - (deadline) < TICK,                              \
                   "%s at %llu ns, not within a tick of %llu", #time, (unsigned long long)(time),   \
                   (unsigned long long)(deadline))
-
-static struct ax_executor *paused_executor(void)
-{
-    struct ax_executor *executor;
-    ck_assert_int_eq(ax_executor_new(&executor, NULL), 0);
-    ax_executor_pause_time(executor, START);
-    return executor;
-}
 
 static struct ax_scope *new_scope(struct ax_executor *executor, struct ax_cancel_token *parent)
 {
@@ -167,22 +160,6 @@ static struct ax_task *spawn_holder(struct ax_executor *executor, struct ax_scop
     return ax_task_spawn(&h->base);
 }
 
-/* Runs the executor until every task queued now has been polled once. */
-static ax_result done_poll(struct ax_future *self, struct ax_context *cx)
-{
-    (void)self, (void)cx;
-    return 0;
-}
-
-static const struct ax_future_ops done_ops = {.poll = done_poll};
-
-static void run_turn(struct ax_executor *executor)
-{
-    struct ax_future *f = ax_task_alloc(executor, sizeof *f);
-    *f = (struct ax_future){&done_ops};
-    ck_assert_int_eq(ax_block_on(executor, ax_task_spawn(f)), 0);
-}
-
 /* Frees the scope and the executor once nothing is left running. */
 static void finish(struct ax_executor *executor, struct ax_scope *scope)
 {
@@ -194,7 +171,7 @@ static void finish(struct ax_executor *executor, struct ax_scope *scope)
 
 START_TEST(every_child_succeeding_makes_the_wait_return_zero_with_each_result)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *scope = new_scope(executor, NULL);
     struct tally tally[5] = {0};
     for (int i = 0; i < 5; i++) /* the last spawned finishes first */
@@ -213,7 +190,7 @@ END_TEST
 
 START_TEST(a_failing_child_aborts_each_sibling_once_and_its_error_is_the_result)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *scope = new_scope(executor, NULL);
     struct tally tally[4] = {0};
     spawn_at(scope, executor, &tally[0], 7, START); /* done before the failure */
@@ -239,7 +216,7 @@ END_TEST
 
 START_TEST(the_first_error_is_the_first_in_time_not_in_spawn_order)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *scope = new_scope(executor, NULL);
     struct tally tally[2] = {0};
     struct kid *late = new_kid(executor, &tally[0], -EPIPE);
@@ -256,15 +233,15 @@ END_TEST
 
 START_TEST(the_wait_stays_pending_while_a_child_still_sleeps)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *scope = new_scope(executor, NULL);
     struct tally tally[2] = {0};
     spawn_at(scope, executor, &tally[0], 1, START);
     spawn_at(scope, executor, &tally[1], 2, START + 5 * S);
     struct outcome h = {0};
     struct ax_task *task = spawn_holder(executor, scope, &h);
-    run_turn(executor);
-    run_turn(executor);
+    axt_run_turn(executor);
+    axt_run_turn(executor);
     ck_assert(!h.done);
     ck_assert_int_eq(ax_scope_result(scope, 0), 1);
     ck_assert_int_eq(ax_scope_result(scope, 1), AX_PENDING);
@@ -277,7 +254,7 @@ END_TEST
 
 START_TEST(cancelling_from_outside_aborts_the_children_and_the_wait_waits_for_each)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *scope = new_scope(executor, NULL);
     struct tally tally[3] = {0};
     spawn_at(scope, executor, &tally[0], 0, START + 10 * S);
@@ -287,7 +264,7 @@ START_TEST(cancelling_from_outside_aborts_the_children_and_the_wait_waits_for_ea
     ck_assert_int_eq(ax_scope_spawn(scope, &busy->base), 0);
     struct outcome h = {0};
     struct ax_task *task = spawn_holder(executor, scope, &h);
-    run_turn(executor);
+    axt_run_turn(executor);
     ax_scope_cancel(scope);
     ck_assert(ax_cancelled(ax_scope_token(scope)));
     ck_assert_int_eq(tally[0].drops + tally[1].drops, 2); /* parked: dropped at once */
@@ -304,13 +281,13 @@ END_TEST
 
 START_TEST(a_real_error_before_the_cancel_stays_the_result)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *scope = new_scope(executor, NULL);
     struct tally tally[2] = {0};
     spawn_at(scope, executor, &tally[0], -EIO, START);
     struct outcome h = {0};
     struct ax_task *task = spawn_holder(executor, scope, &h);
-    run_turn(executor);
+    axt_run_turn(executor);
     ax_scope_cancel(scope);
     ck_assert_int_eq(ax_block_on(executor, task), -EIO);
     finish(executor, scope);
@@ -319,7 +296,7 @@ END_TEST
 
 START_TEST(cancelling_the_parent_token_reaches_the_children_through_the_scope_token)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *root;
     ck_assert_int_eq(ax_cancel_new(&root), 0);
     struct ax_scope *scope = new_scope(executor, root);
@@ -328,7 +305,7 @@ START_TEST(cancelling_the_parent_token_reaches_the_children_through_the_scope_to
         spawn_watching(scope, executor, &tally[i], 0, ax_scope_token(scope));
     struct outcome h = {0};
     struct ax_task *task = spawn_holder(executor, scope, &h);
-    run_turn(executor);
+    axt_run_turn(executor);
     ck_assert(!ax_cancelled(ax_scope_token(scope)));
     ax_cancel(root);
     ck_assert(ax_cancelled(ax_scope_token(scope)));
@@ -343,7 +320,7 @@ END_TEST
 
 START_TEST(a_cancelled_scope_token_never_reaches_the_parent_token)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_cancel_token *root;
     ck_assert_int_eq(ax_cancel_new(&root), 0);
     struct ax_scope *scope = new_scope(executor, root);
@@ -358,7 +335,7 @@ END_TEST
 
 START_TEST(dropping_the_wait_midway_aborts_every_child_and_leaves_nothing)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *scope = new_scope(executor, NULL);
     struct tally tally[3] = {0};
     spawn_at(scope, executor, &tally[0], 0, START + 10 * S);
@@ -368,7 +345,7 @@ START_TEST(dropping_the_wait_midway_aborts_every_child_and_leaves_nothing)
     ck_assert_int_eq(ax_scope_spawn(scope, &busy->base), 0);
     struct outcome h = {0};
     struct ax_task *parent = spawn_holder(executor, scope, &h);
-    run_turn(executor);
+    axt_run_turn(executor);
     ax_task_abort(parent); /* parked: its future, and so the wait, dropped now */
     ck_assert_int_eq(tally[0].drops, 1);
     ck_assert_int_eq(tally[2].drops, 0); /* queued: dropped at its turn, unpolled */
@@ -383,7 +360,7 @@ END_TEST
 
 START_TEST(a_child_polled_when_the_wait_is_dropped_goes_as_its_poll_returns)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *scope = new_scope(executor, NULL);
     struct tally tally[2] = {0};
     struct ax_task *parent = NULL;
@@ -393,7 +370,7 @@ START_TEST(a_child_polled_when_the_wait_is_dropped_goes_as_its_poll_returns)
     struct outcome h = {0};
     parent = spawn_holder(executor, scope, &h);
     ck_assert_int_eq(ax_scope_spawn(scope, &rebel->base), 0);
-    run_turn(executor); /* everyone parked but the rebel, queued again */
+    axt_run_turn(executor); /* everyone parked but the rebel, queued again */
     rebel->abort_at_poll = &parent; /* at its next poll, which then returns pending */
     int polls = tally[1].polls;
     ck_assert_int_eq(ax_block_on(executor, parent), -ECANCELED);
@@ -409,7 +386,7 @@ END_TEST
 
 START_TEST(a_deadline_on_the_scope_stops_its_children_when_it_fires)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *scope = new_scope(executor, NULL);
     ck_assert_int_eq(ax_scope_cancel_at(scope, START + 1 * S), 0);
     struct tally tally[3] = {0};
@@ -430,7 +407,7 @@ END_TEST
 
 START_TEST(spawning_into_a_closed_scope_refuses_and_the_executor_drops_the_future)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *scope = new_scope(executor, NULL);
     ax_scope_cancel(scope);
     struct tally tally = {0};
@@ -448,7 +425,7 @@ END_TEST
 START_TEST(a_thousand_children_each_report_their_result)
 {
     enum { N = 1000 };
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *scope = new_scope(executor, NULL);
     static struct tally tally[N];
     for (int i = 0; i < N; i++)
@@ -468,7 +445,7 @@ END_TEST
 
 START_TEST(a_child_can_spawn_into_its_own_scope)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *scope = new_scope(executor, NULL);
     struct tally tally[2] = {0}; /* the child's, then its sibling's */
     struct kid *kid = new_kid(executor, &tally[0], 1);
@@ -486,12 +463,12 @@ END_TEST
 
 START_TEST(releasing_a_scope_while_children_run_aborts_them)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *scope = new_scope(executor, NULL);
     struct tally tally[2] = {0};
     spawn_at(scope, executor, &tally[0], 0, START + 10 * S);
     spawn_at(scope, executor, &tally[1], 0, START + 20 * S);
-    run_turn(executor);
+    axt_run_turn(executor);
     ax_scope_release(scope); /* no wait: as tokio's JoinSet, dropping it stops the work */
     ck_assert_int_eq(tally[0].drops + tally[1].drops, 2);
     ck_assert_int_eq(ax_executor_run(executor), 0); /* the watchers record, then let go */
@@ -582,7 +559,7 @@ static const struct ax_future_ops canceller_ops = {.poll = canceller_poll, .drop
 
 START_TEST(cancelling_the_outer_of_three_nested_scopes_stops_the_innermost_tasks)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *outer = new_scope(executor, NULL);
     struct tally leaves[2] = {0};
     struct layer *middle = new_layer(executor, ax_scope_token(outer), 1, leaves);
@@ -606,7 +583,7 @@ END_TEST
 
 START_TEST(freeing_the_executor_midway_drops_every_nested_scope_and_child)
 {
-    struct ax_executor *executor = paused_executor();
+    struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *outer = new_scope(executor, NULL);
     struct tally leaves[2] = {0};
     ck_assert_int_eq(
@@ -614,7 +591,7 @@ START_TEST(freeing_the_executor_midway_drops_every_nested_scope_and_child)
     struct outcome h = {0};
     ax_task_detach(spawn_holder(executor, outer, &h));
     for (int i = 0; i < 4; i++) /* down to the leaves, all parked */
-        run_turn(executor);
+        axt_run_turn(executor);
     ck_assert_int_eq(leaves[0].polls + leaves[1].polls, 2);
     ax_executor_free(executor); /* valgrind and ASan check that nothing is left or reused */
     ck_assert_int_eq(leaves[0].drops + leaves[1].drops, 2);
