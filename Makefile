@@ -196,8 +196,12 @@ test-snapshots: deps snapshots
 # Benchmarks: each prints name<TAB>value<TAB>unit; the run is kept in results.tsv
 
 .PHONY: bench
+# Benchmarks that must free everything they made are run once more under valgrind, which
+# reports the heap left at exit (tools/run-bench); skipped where valgrind is missing.
+HEAP_BENCHES = $(if $(shell command -v valgrind),$(addprefix valgrind:,$(filter $(O)/bin/bench-cancel,$(BENCHES))))
+
 bench: $(BENCHES) $(DEMOS)
-	@tools/run-bench $(O)/bench/results.tsv $(BENCHES)
+	@tools/run-bench $(O)/bench/results.tsv $(BENCHES) $(HEAP_BENCHES)
 
 # axle beside tokio in one run: installs cargo and Debian's tokio and tokio-util crates
 # (tools/deps peers), builds bench/peers/tokio offline, measures both, and adds peer.*
