@@ -67,6 +67,7 @@ static void stop_deadline(struct ax_cancel_token *token)
     token->executor = NULL;
 }
 
+// snippet cancel-release
 void ax_cancel_release(struct ax_cancel_token *token)
 {
     /* Freeing a token gives back its reference to its parent, which may free that. */
@@ -78,7 +79,9 @@ void ax_cancel_release(struct ax_cancel_token *token)
         token = parent;
     }
 }
+// end snippet
 
+// snippet cancel-tree
 /* Marks one token and wakes its waiters, oldest first. */
 static void cancel_one(struct ax_cancel_token *token)
 {
@@ -115,7 +118,9 @@ void ax_cancel(struct ax_cancel_token *token)
     for (struct ax_cancel_token *t = token; t != NULL; t = next_to_cancel(t, token))
         cancel_one(t);
 }
+// end snippet
 
+// snippet cancel-deadline
 static void deadline_fired(struct ax_timer *timer)
 {
     struct ax_cancel_token *token = ax_container_of(timer, struct ax_cancel_token, deadline);
@@ -142,9 +147,11 @@ int ax_cancel_at(struct ax_cancel_token *token, struct ax_executor *executor, ui
     ax_wheel_insert(&executor->timers, &token->deadline, deadline_ns);
     return 0;
 }
+// end snippet
 
 /* ---- waiting ---------------------------------------------------------------------- */
 
+// snippet cancel-wait
 static ax_result cancel_wait_poll(struct ax_future *self, struct ax_context *cx)
 {
     struct ax_cancel_wait *wait = (struct ax_cancel_wait *)self;
@@ -167,6 +174,7 @@ static void cancel_wait_drop(struct ax_future *self)
     ax_cancel_release(wait->token);
     wait->token = NULL;
 }
+// end snippet
 
 static const struct ax_future_ops cancel_wait_ops = {.poll = cancel_wait_poll,
                                                      .drop = cancel_wait_drop};

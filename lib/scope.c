@@ -39,6 +39,7 @@ static void unref(struct ax_scope *scope)
     free(scope);
 }
 
+// snippet scope-close
 /* Rule 2: once, for the first cause. Aborting a parked child drops it here and now,
  * which only queues its watcher, so the list is not changed under the loop. */
 static void close_scope(struct ax_scope *scope, ax_result error)
@@ -66,6 +67,7 @@ static void record(struct watcher *watcher, ax_result result)
     if (scope->running == 0)
         ax_waker_wake(&scope->waiter);
 }
+// end snippet
 
 static ax_result watcher_poll(struct ax_future *self, struct ax_context *cx)
 {
@@ -141,6 +143,7 @@ static bool reserve_result(struct ax_scope *scope)
     return true;
 }
 
+// snippet scope-spawn
 int ax_scope_spawn(struct ax_scope *scope, struct ax_future *future)
 {
     if (scope->closed)
@@ -161,6 +164,7 @@ int ax_scope_spawn(struct ax_scope *scope, struct ax_future *future)
     ax_task_detach(watching);
     return 0;
 }
+// end snippet
 
 void ax_scope_cancel(struct ax_scope *scope)
 {
@@ -184,6 +188,7 @@ ax_result ax_scope_result(const struct ax_scope *scope, size_t index)
 
 /* ---- the wait ---------------------------------------------------------------------- */
 
+// snippet scope-wait
 static ax_result wait_poll(struct ax_future *self, struct ax_context *cx)
 {
     struct ax_scope_wait *wait = (struct ax_scope_wait *)self;
@@ -215,6 +220,7 @@ static void wait_drop(struct ax_future *self)
     ax_future_drop(&wait->cancelled.base);
     unref(scope);
 }
+// end snippet
 
 static const struct ax_future_ops wait_ops = {.poll = wait_poll, .drop = wait_drop};
 

@@ -58,6 +58,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+// snippet cancel-token-struct
 struct ax_cancel_token {
     struct ax_cancel_token *parent; /* holds a reference to it; NULL for a root */
     struct ax_list children; /* live children, oldest first, by sibling */
@@ -68,6 +69,7 @@ struct ax_cancel_token {
     uint32_t refs; /* the creator's, one per ax_cancel_ref, wait, guard and child */
     bool cancelled;
 };
+// end snippet
 
 /* A new root token in *out, not cancelled. 0 or -ENOMEM. */
 int ax_cancel_new(struct ax_cancel_token **out);
