@@ -60,9 +60,11 @@ struct ax_cancel_token *ax_cancel_ref(struct ax_cancel_token *token)
     return token;
 }
 
+/* A pending timer is in its executor's wheel. One the executor let go of when it was
+ * freed (ax_wheel_clear) is not pending any more, and its executor is not touched. */
 static void stop_deadline(struct ax_cancel_token *token)
 {
-    if (token->executor != NULL)
+    if (token->deadline.pending)
         ax_wheel_cancel(&token->executor->timers, &token->deadline);
     token->executor = NULL;
 }
@@ -132,7 +134,7 @@ int ax_cancel_at(struct ax_cancel_token *token, struct ax_executor *executor, ui
 {
     if (token->cancelled)
         return 0;
-    if (token->executor != NULL) {
+    if (token->deadline.pending) {
         if (token->executor != executor)
             return -EINVAL;
         if (token->deadline.deadline <= deadline_ns)

@@ -362,6 +362,7 @@ void ax_executor_free(struct ax_executor *executor)
     ax__slab_visit(&executor->tasks, drop_leftover_output, NULL); /* references still held */
     ax__slab_destroy(&executor->tasks);
     //> 05
+    ax_wheel_clear(&executor->timers); /* what is still armed belongs to no task */
     if (executor->paused)
         ax_clock_set(NULL, NULL); /* back to the real clock */
     //< 05

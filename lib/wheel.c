@@ -2,6 +2,8 @@
 /* The hierarchical timer wheel; the design is in ax/wheel.h. */
 #include "ax/wheel.h"
 
+#include <string.h>
+
 enum {
     BITS = AX_WHEEL_TURN_SHIFT, /* a slot of level L + 1 spans 2^BITS slots of level L */
     RING = AX_WHEEL_SLOTS, /* slots per level: two turns */
@@ -28,6 +30,22 @@ void ax_wheel_init(struct ax_wheel *wheel, uint64_t now_ns)
         for (int slot = 0; slot < RING; slot++)
             ax_list_init(&wheel->levels[level].slots[slot]);
     }
+}
+
+void ax_wheel_clear(struct ax_wheel *wheel)
+{
+    for (int level = 0; level < AX_WHEEL_LEVELS; level++) {
+        struct ax_wheel_level *lv = &wheel->levels[level];
+        for (int slot = 0; slot < RING; slot++) {
+            struct ax_list *node;
+            while ((node = ax_list_pop_front(&lv->slots[slot])) != NULL)
+                ax_container_of(node, struct ax_timer, link)->pending = false;
+            lv->counts[slot] = 0;
+        }
+        memset(lv->occupied, 0, sizeof lv->occupied);
+        lv->words = 0;
+    }
+    wheel->count = 0;
 }
 
 void ax_timer_init(struct ax_timer *timer, ax_timer_fn fire)

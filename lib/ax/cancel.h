@@ -43,8 +43,9 @@
  * is cancelled otherwise or when its last reference goes. The executor counts a pending
  * timer as something that can still wake a task, so while a token's deadline is pending
  * the executor waits for it (on virtual time, jumps to it) instead of reporting a
- * deadlock. Release or cancel a token with a deadline before freeing its executor, and
- * set deadlines after ax_executor_pause_time, which starts a fresh wheel.
+ * deadlock. A token may outlive its executor: freeing the executor disarms the deadline
+ * (it will never fire), and the token can still be cancelled and released. Set
+ * deadlines after ax_executor_pause_time, which starts a fresh wheel.
  *
  * One thread: tokens belong to the thread that runs their executor.
  */
@@ -64,7 +65,7 @@ struct ax_cancel_token {
     struct ax_list children; /* live children, oldest first, by sibling */
     struct ax_list sibling; /* in the parent's children */
     struct ax_list waiters; /* struct ax_cancel_wait, by link, in the order they came */
-    struct ax_executor *executor; /* whose wheel holds `deadline`; NULL: no deadline pending */
+    struct ax_executor *executor; /* whose wheel holds `deadline`, while it is pending */
     struct ax_timer deadline;
     uint32_t refs; /* the creator's, one per ax_cancel_ref, wait, guard and child */
     bool cancelled;

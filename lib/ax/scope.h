@@ -57,8 +57,9 @@
  *
  * A deadline (ax_scope_cancel_at) is one on the token (ax_cancel_at): when it fires,
  * the children that watch the token are woken and the wait, woken too, closes the scope
- * and aborts the rest. Set it after ax_executor_pause_time, and have every scope with a
- * deadline closed or finished before its executor is freed (ax/cancel.h's rule).
+ * and aborts the rest. Set it after ax_executor_pause_time. A scope may outlive its
+ * executor: freeing the executor drops every child (each is recorded as -ECANCELED)
+ * and disarms the deadline, and the creator then releases the scope as usual.
  *
  * One thread: a scope belongs to the thread that runs its executor.
  */

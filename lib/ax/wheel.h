@@ -83,6 +83,11 @@ void ax_wheel_init(struct ax_wheel *wheel, uint64_t now_ns);
 
 void ax_timer_init(struct ax_timer *timer, ax_timer_fn fire);
 
+/* Disarms every pending timer without firing it. A timer's owner may then cancel it,
+ * which does nothing, even after the wheel's memory is gone: it is how an executor
+ * lets go of timers that outlive it. */
+void ax_wheel_clear(struct ax_wheel *wheel);
+
 /* Arms timer (which must not be pending) to fire at deadline_ns. A deadline already
  * past fires at the next advance. */
 void ax_wheel_insert(struct ax_wheel *wheel, struct ax_timer *timer, uint64_t deadline_ns);

@@ -658,6 +658,37 @@ START_TEST(a_deadline_is_removed_when_its_token_is_released)
 }
 END_TEST
 
+START_TEST(a_token_with_a_pending_deadline_may_outlive_its_executor)
+{
+    struct ax_executor *executor = axt_paused_executor();
+    struct ax_cancel_token *token = new_root(), *child;
+    ck_assert_int_eq(ax_cancel_child(token, &child), 0);
+    ck_assert_int_eq(ax_cancel_at(child, executor, START + 60 * S), 0);
+    ck_assert_int_eq(ax_cancel_at(token, executor, START + 90 * S), 0);
+    ax_executor_free(executor); /* the deadlines are disarmed, never fired */
+    ck_assert(!ax_cancelled(token) && !ax_cancelled(child));
+    ax_cancel(token); /* touches no executor: ASan and valgrind would see it */
+    ck_assert(ax_cancelled(child));
+    ax_cancel_release(child);
+    ax_cancel_release(token);
+}
+END_TEST
+
+START_TEST(a_token_released_after_its_executor_is_freed_leaves_cleanly)
+{
+    struct ax_executor *executor = axt_paused_executor();
+    struct ax_cancel_token *token = new_root();
+    ck_assert_int_eq(ax_cancel_at(token, executor, START + 60 * S), 0);
+    ax_executor_free(executor);
+    struct ax_executor *next = axt_paused_executor(); /* may reuse the old one's memory */
+    ck_assert_int_eq(ax_cancel_at(token, next, START + 30 * S), 0);
+    ck_assert_uint_eq(ax_executor_timers(next), 1);
+    ax_cancel_release(token);
+    ck_assert_uint_eq(ax_executor_timers(next), 0);
+    ax_executor_free(next);
+}
+END_TEST
+
 START_TEST(a_deadline_outlives_the_creators_reference_while_a_wait_holds_the_token)
 {
     struct ax_executor *executor = axt_paused_executor();
@@ -733,6 +764,8 @@ static Suite *cancel_suite(void)
     tcase_add_test(deadline,
                    a_deadline_outlives_the_creators_reference_while_a_wait_holds_the_token);
     tcase_add_test(deadline, a_deadline_pending_in_one_executor_refuses_another);
+    tcase_add_test(deadline, a_token_with_a_pending_deadline_may_outlive_its_executor);
+    tcase_add_test(deadline, a_token_released_after_its_executor_is_freed_leaves_cleanly);
     suite_add_tcase(s, deadline);
     return s;
 }

@@ -31,9 +31,8 @@ static void run_demo(const char *name, const char *const args[], char out[OUTPUT
     size_t o = 0;
     for (char *line = strtok(raw, "\n"); line != NULL; line = strtok(NULL, "\n")) {
         char *ms = strstr(line, " ms  ");
-        const char *p = ms != NULL && strspn(line, " 0123456789.") > (size_t)(ms - line)
-                            ? ms + 5
-                            : line;
+        const char *p =
+            ms != NULL && strspn(line, " 0123456789.") > (size_t)(ms - line) ? ms + 5 : line;
         for (; *p != '\0' && o < OUTPUT_MAX - 2; p++)
             if (!(isspace((unsigned char)*p) && o > 0 && out[o - 1] == ' '))
                 out[o++] = isspace((unsigned char)*p) ? ' ' : *p;

@@ -600,6 +600,21 @@ START_TEST(freeing_the_executor_midway_drops_every_nested_scope_and_child)
 }
 END_TEST
 
+START_TEST(a_scope_with_a_deadline_may_be_released_after_its_executor_is_freed)
+{
+    struct ax_executor *executor = axt_paused_executor();
+    struct ax_scope *scope = new_scope(executor, NULL);
+    ck_assert_int_eq(ax_scope_cancel_at(scope, START + 60 * S), 0);
+    struct tally leaves[2] = {0};
+    ck_assert_int_eq(
+        ax_scope_spawn(scope, &new_layer(executor, ax_scope_token(scope), 1, leaves)->base), 0);
+    axt_run_turn(executor);
+    ax_executor_free(executor); /* drops the children and disarms the deadline */
+    ck_assert_int_eq(ax_scope_result(scope, 0), -ECANCELED);
+    ax_scope_release(scope);
+}
+END_TEST
+
 static Suite *scope_suite(void)
 {
     Suite *s = suite_create("06-scope");
@@ -621,6 +636,7 @@ static Suite *scope_suite(void)
     tcase_add_test(tc, releasing_a_scope_while_children_run_aborts_them);
     tcase_add_test(tc, cancelling_the_outer_of_three_nested_scopes_stops_the_innermost_tasks);
     tcase_add_test(tc, freeing_the_executor_midway_drops_every_nested_scope_and_child);
+    tcase_add_test(tc, a_scope_with_a_deadline_may_be_released_after_its_executor_is_freed);
     suite_add_tcase(s, tc);
     return s;
 }
