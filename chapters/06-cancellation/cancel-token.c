@@ -132,16 +132,17 @@ int main(int argc, char **argv)
     struct worker *w = ax_task_alloc(executor, sizeof *w);
     if (w == NULL)
         fail("worker", -ENOMEM);
-    *w = (struct worker){.base = {&worker_ops}, .token = child,
-                         .sleep_ns = (uint64_t)sleep_ms * AX_NS_PER_MS};
+    *w = (struct worker){
+        .base = {&worker_ops}, .token = child, .sleep_ns = (uint64_t)sleep_ms * AX_NS_PER_MS};
     struct ax_task *handle = ax_task_spawn(&w->base);
     if (cancel_ms == 0)
         ax_cancel(token); /* the whole tree: the worker's child token too */
     else if (cancel_ms > 0)
-        ax_cancel_at(token, executor, ax_executor_now(executor) + (uint64_t)cancel_ms * AX_NS_PER_MS);
+        ax_cancel_at(token, executor,
+                     ax_executor_now(executor) + (uint64_t)cancel_ms * AX_NS_PER_MS);
     ax_result rc = ax_block_on(executor, handle); /* runs the worker; gives the handle back */
     ax_cancel_release(child);
-    ax_cancel_release(token); /* before the executor goes: it may hold a deadline */
+    ax_cancel_release(token);
     // end snippet
     ax_executor_free(executor);
     if (rc < 0)

@@ -50,8 +50,8 @@ static struct ax_cancel_token *server; /* the root: cancelled at shutdown */
 
 static void say(const char *who, const char *what, const char *why)
 {
-    printf("%7.1f ms  %-15s %s%s%s\n", (double)(ax_now_ns() - start_ns) / AX_NS_PER_MS, who,
-           what, why[0] ? ": " : "", why);
+    printf("%7.1f ms  %-15s %s%s%s\n", (double)(ax_now_ns() - start_ns) / AX_NS_PER_MS, who, what,
+           why[0] ? ": " : "", why);
 }
 
 /* Who cancelled a token: the highest of its ancestors that is cancelled too. The tree
@@ -136,13 +136,16 @@ static ax_result handler_poll(struct ax_future *self, struct ax_context *cx)
     struct ax_cancel_token *request = ax_scope_token(h->request);
     int err = ax_cancel_child(request, &h->optional);
     if (err == 0)
-        err = ax_cancel_at(h->optional, cx->executor, ax_executor_now(cx->executor) + h->opt->optional);
+        err = ax_cancel_at(h->optional, cx->executor,
+                           ax_executor_now(cx->executor) + h->opt->optional);
     if (err < 0)
         AX_ASYNC_RETURN(&h->co, err);
-    h->users = (struct backend){.base = {&backend_ops}, .name = "users", .token = request,
-                                .latency = h->opt->users};
-    h->recs = (struct backend){.base = {&backend_ops}, .name = "recommendations",
-                               .token = h->optional, .latency = h->opt->recs};
+    h->users = (struct backend){
+        .base = {&backend_ops}, .name = "users", .token = request, .latency = h->opt->users};
+    h->recs = (struct backend){.base = {&backend_ops},
+                               .name = "recommendations",
+                               .token = h->optional,
+                               .latency = h->opt->recs};
     h->calls[0] = &h->users.base;
     h->calls[1] = &h->recs.base;
     ax_join_all_init(&h->both, h->calls, h->results, h->finished, 2);
@@ -239,9 +242,12 @@ static void fail(const char *what, int err)
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"deadline-ms", required_argument, NULL, 'd'}, {"optional-ms", required_argument, NULL, 'o'},
-        {"users-ms", required_argument, NULL, 'u'},    {"recs-ms", required_argument, NULL, 'r'},
-        {"shutdown-ms", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'H'},
+        {"deadline-ms", required_argument, NULL, 'd'},
+        {"optional-ms", required_argument, NULL, 'o'},
+        {"users-ms", required_argument, NULL, 'u'},
+        {"recs-ms", required_argument, NULL, 'r'},
+        {"shutdown-ms", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'H'},
         {0},
     };
     struct options o = {250 * AX_NS_PER_MS, 100 * AX_NS_PER_MS, 120 * AX_NS_PER_MS,
