@@ -150,8 +150,7 @@ static ax_result hedged_request_poll(struct ax_future *self, struct ax_context *
     }
     /* B goes out when the delay is up, or at once when A has failed already. Before the
      * wait is polled: with A over, the scope must not look finished. */
-    if (h->hedging && !h->won &&
-        (h->error[0] != 0 || ax_poll(&h->hedge.base, cx) != AX_PENDING)) {
+    if (h->hedging && !h->won && (h->error[0] != 0 || ax_poll(&h->hedge.base, cx) != AX_PENDING)) {
         ax_future_drop(&h->hedge.base);
         h->hedging = false;
         int rc = start_attempt(h, cx->executor, 1);

@@ -147,9 +147,9 @@ static void assert_won(const struct scene *sc, int winner, const char *line)
 /* Timers fire on the first wheel tick at or after their deadline. */
 static void assert_at(const char *what, uint64_t time, uint64_t when)
 {
-    ck_assert_msg(time >= when && time < when + TICK,
-                  "%s at %+lld ms, expected at %+lld ms (from the start)", what,
-                  (long long)(time - START) / (long long)MS, (long long)(when - START) / (long long)MS);
+    ck_assert_msg(
+        time >= when && time < when + TICK, "%s at %+lld ms, expected at %+lld ms (from the start)",
+        what, (long long)(time - START) / (long long)MS, (long long)(when - START) / (long long)MS);
 }
 
 static void assert_ended_at(const struct scene *sc, uint64_t when)
@@ -176,8 +176,8 @@ static void assert_hung_up(const struct scene *sc, int i)
 
 static void assert_not_contacted(const struct scene *sc, int i)
 {
-    ck_assert_msg(!axt_backend_contacted(&sc->backend[i]), "%s was called, and should not have been",
-                  NAME[i]);
+    ck_assert_msg(!axt_backend_contacted(&sc->backend[i]),
+                  "%s was called, and should not have been", NAME[i]);
 }
 
 /* No attempt's task is left, and no timer but `others` the test knows of. */
