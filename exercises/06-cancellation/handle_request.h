@@ -20,8 +20,9 @@
  * cancelled, the handler asks the parent: cancelled too means "cancelled", otherwise
  * the deadline fired: "timed out".
  *
- * Both futures are written with the coroutine macros (ax/async.h), like chapter 05's
- * fetch_line, and race each step against the token with ax_select (ax/combine.h).
+ * The backend call is a coroutine (ax/async.h), like chapter 05's fetch_line, that
+ * races each step against the token with ax_select (ax/combine.h); the handler is a
+ * small poll written by hand around it.
  */
 #ifndef HANDLE_REQUEST_H
 #define HANDLE_REQUEST_H

@@ -20,11 +20,16 @@
 #include "ax/timer.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #define MS (1000ull * 1000)
 #define S  (1000 * MS)
-enum { TICK = 1 << AX_WHEEL_TICK_SHIFT, REPLY_CAP = 64, BACKENDS = 3 };
+enum { TICK = 1 << AX_WHEEL_TICK_SHIFT, REPLY_CAP = 64, BACKENDS = 3, PATIENCE_MS = 5000 };
 static const uint64_t START = AXT_START;
 static const uint64_t BUDGET = 1 * S; /* every request's, unless a test says otherwise */
 static const char REQUEST[] = "GET apples\n";
@@ -217,6 +222,47 @@ static void assert_hung_up(const struct axt_backend *b)
 static void assert_not_contacted(const struct axt_backend *b)
 {
     ck_assert_msg(!axt_backend_contacted(b), "the backend was called, and should not have been");
+}
+
+/* A request more than the kernel can hold for a listener nobody accepts from: more than
+ * a full send buffer (at most tcp_wmem's maximum) and the listener's receive buffer
+ * together, so that sending it blocks. One "\n", at the end. */
+static char *big_request(int listen_fd, size_t *len)
+{
+    int receive = 0;
+    socklen_t size = sizeof receive;
+    ck_assert_int_eq(getsockopt(listen_fd, SOL_SOCKET, SO_RCVBUF, &receive, &size), 0);
+    size_t wmem_max = 4 << 20;
+    FILE *f = fopen("/proc/sys/net/ipv4/tcp_wmem", "r");
+    if (f != NULL) {
+        unsigned long low, def, max;
+        if (fscanf(f, "%lu %lu %lu", &low, &def, &max) == 3)
+            wmem_max = max;
+        fclose(f);
+    }
+    *len = wmem_max + (size_t)receive + (1 << 20);
+    char *request = malloc(*len);
+    ck_assert_ptr_nonnull(request);
+    memset(request, 'a', *len - 1);
+    request[*len - 1] = '\n';
+    return request;
+}
+
+/* The handler hung up on a listener nobody accepted from: the connection waiting there
+ * ends after the bytes it sent, so they are read first. */
+static void assert_hung_up_after_draining(int listen_fd)
+{
+    int far_end = accept(listen_fd, NULL, NULL);
+    ck_assert_msg(far_end >= 0, "the handler never connected");
+    struct timeval limit = {.tv_sec = PATIENCE_MS / 1000};
+    setsockopt(far_end, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    static char sink[64 * 1024];
+    ssize_t n;
+    while ((n = read(far_end, sink, sizeof sink)) > 0)
+        continue;
+    ck_assert_msg(n == 0 || (n < 0 && errno == ECONNRESET),
+                  "the handler has finished, and its connection is still open");
+    close(far_end);
 }
 
 /* ---- the backend answers ---------------------------------------------------------------- */
@@ -441,6 +487,57 @@ START_TEST(the_parents_later_deadline_leaves_the_request_its_own_timeout)
 }
 END_TEST
 
+/* The deadline and the parent fire in the same instant: the parent wins the tie, since
+ * by the time the handler looks, nobody wants the answer any more. */
+START_TEST(a_tie_between_the_deadline_and_the_parent_goes_to_the_parent)
+{
+    struct scene sc;
+    scene_open(&sc);
+    static const struct axt_backend_script silent = {0};
+    add_backend(&sc, &silent);
+    axt_backend_expect(&sc.backend[0], 0);
+    ck_assert_int_eq(ax_cancel_at(sc.parent, sc.executor, START + BUDGET), 0);
+    struct outcome out = run(&sc, BUDGET, 0);
+    assert_result(&out, -ECANCELED);
+    assert_ended_at(&out, START + BUDGET);
+    assert_nothing_left(&sc, sc.parent, 0);
+    scene_close(&sc);
+}
+END_TEST
+
+/* Nobody accepts: the kernel completes the handshake alone, and the request fills its
+ * buffers, so the call is stopped while it sends. */
+START_TEST(cancelling_the_parent_mid_send_stops_the_request_at_once)
+{
+    struct scene sc;
+    scene_open(&sc);
+    uint16_t port;
+    int listen_fd = axt_loopback_listen(AF_INET, 16, &port);
+    size_t len;
+    char *request = big_request(listen_fd, &len);
+    struct backend_request req = {.host = "127.0.0.1",
+                                  .port = port,
+                                  .line = request,
+                                  .len = len,
+                                  .reply = sc.reply[0],
+                                  .cap = REPLY_CAP};
+    axt_hold_clock(sc.executor, 0, axt_until_connection_waiting, &listen_fd);
+    cancel_at(&sc, sc.parent, START + 300 * MS);
+    struct outcome out = {0};
+    ax_block_on(sc.executor, start(&sc, sc.parent, BUDGET, &req, 0, &out));
+    assert_result(&out, -ECANCELED);
+    ck_assert_msg(
+        out.ended == sc.cancelled_at,
+        "the handler finished %lld ns after its parent was cancelled, not in that instant",
+        (long long)(out.ended - sc.cancelled_at));
+    assert_hung_up_after_draining(listen_fd);
+    assert_nothing_left(&sc, sc.parent, 0);
+    close(listen_fd);
+    free(request);
+    scene_close(&sc);
+}
+END_TEST
+
 /* The server's token has a child per client connection, and each request is a child of
  * its connection's: a client that hangs up stops its own requests and nobody else's. */
 START_TEST(cancelling_one_connection_stops_its_requests_and_no_other)
@@ -614,6 +711,8 @@ static Suite *handle_request_suite(void)
     tcase_add_test(tc, a_parent_cancelled_already_is_reported_without_calling_the_backend);
     tcase_add_test(tc, the_parents_earlier_deadline_is_reported_as_cancelled);
     tcase_add_test(tc, the_parents_later_deadline_leaves_the_request_its_own_timeout);
+    tcase_add_test(tc, a_tie_between_the_deadline_and_the_parent_goes_to_the_parent);
+    tcase_add_test(tc, cancelling_the_parent_mid_send_stops_the_request_at_once);
     tcase_add_test(tc, cancelling_one_connection_stops_its_requests_and_no_other);
     tcase_add_test(tc, shutting_the_server_down_stops_the_requests_of_every_connection);
     tcase_add_test(tc, a_refused_connection_is_neither_timed_out_nor_cancelled);

@@ -479,6 +479,24 @@ START_TEST(a_dropped_hedged_request_stops_both_attempts)
 }
 END_TEST
 
+START_TEST(a_request_dropped_before_the_hedge_never_contacts_b)
+{
+    struct scene sc;
+    static const struct axt_backend_script silent = {0};
+    static const struct axt_backend_script prompt = {.reply = "pear from B\n"};
+    scene_open(&sc, &silent, &prompt);
+    axt_backend_expect(&sc.backend[A], 0);
+    run(&sc, HEDGE, DEADLINE, REPLY_CAP, START + 50 * MS);
+    ck_assert_msg(sc.result == -ETIMEDOUT, "the timeout around the request finished with %s",
+                  describe(sc.result));
+    assert_ended_at(&sc, START + 50 * MS);
+    assert_hung_up(&sc, A);
+    assert_not_contacted(&sc, B);
+    assert_nothing_left(&sc, 0);
+    scene_close(&sc);
+}
+END_TEST
+
 START_TEST(no_room_for_a_reply_is_refused_without_contacting_anyone)
 {
     struct scene sc;
@@ -513,6 +531,7 @@ static Suite *hedged_request_suite(void)
     tcase_add_test(tc, a_deadline_before_the_hedge_delay_never_contacts_b);
     tcase_add_test(tc, a_deadline_already_past_contacts_nobody);
     tcase_add_test(tc, a_dropped_hedged_request_stops_both_attempts);
+    tcase_add_test(tc, a_request_dropped_before_the_hedge_never_contacts_b);
     tcase_add_test(tc, no_room_for_a_reply_is_refused_without_contacting_anyone);
     suite_add_tcase(s, tc);
     return s;
