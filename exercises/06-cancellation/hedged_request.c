@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-/* ---- one attempt: given, nothing to do here --------------------------------------------------------------- */
+/* ---- one attempt: given, nothing to do here ------------------------------------------- */
 
 /*
  * One attempt: connect to one backend, send the request, read one line, in a task of its
@@ -100,7 +100,7 @@ static int start_attempt(struct hedged_request *h, struct ax_executor *executor,
     return ax_scope_spawn(h->scope, &a->base); /* on a refusal the executor drops it */
 }
 
-/* ---- the hedge: your work ---------------------------------------------------------------- */
+/* ---- the hedge: your work ------------------------------------------------------------- */
 
 /* An attempt's end, from inside its poll: the first line wins and stops the other. */
 static void attempt_over(struct hedged_request *h, int index, ax_result rc, const char *line)

@@ -95,7 +95,7 @@ void backend_call_init(struct backend_call *call, struct ax_cancel_token *token,
                                   .req = req};
 }
 
-/* ---- the handler: one token for the deadline and the parent ---------------------------- */
+/* ---- the handler: one token for the deadline and the parent --------------------------- */
 
 /* The handler's result, with its token given back (and with it, its deadline). */
 static ax_result settle(struct handle_request *h, ax_result rc)

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-/* ---- one attempt (given) --------------------------------------------------------------- */
+/* ---- one attempt (given) -------------------------------------------------------------- */
 
 /*
  * One attempt: connect to one backend, send the request, read one line, in a task of its
@@ -88,7 +88,7 @@ static void attempt_drop(struct ax_future *self)
 
 static const struct ax_future_ops attempt_ops = {.poll = attempt_poll, .drop = attempt_drop};
 
-/* ---- the hedge -------------------------------------------------------------------------- */
+/* ---- the hedge ------------------------------------------------------------------------ */
 
 /* Starts attempt `index` as a child of the scope. 0, or -ENOMEM, or the scope's refusal. */
 static int start_attempt(struct hedged_request *h, struct ax_executor *executor, int index)

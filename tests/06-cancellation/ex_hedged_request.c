@@ -43,7 +43,7 @@ struct scene {
     uint64_t ended; /* the executor's time when it finished */
 };
 
-/* ---- the hedged request, in a task of its own -------------------------------------------- */
+/* ---- the hedged request, in a task of its own ----------------------------------------- */
 
 struct runner {
     struct ax_future base;
@@ -91,7 +91,7 @@ static void run(struct scene *sc, uint64_t hedge_delay, uint64_t deadline, size_
     ck_assert_msg(sc->result != AX_PENDING, "the request's task ended without finishing");
 }
 
-/* ---- the scene ---------------------------------------------------------------------------- */
+/* ---- the scene ------------------------------------------------------------------------ */
 
 /* Backends A and B playing their scripts; a NULL script is a backend that refuses. */
 static void scene_open(struct scene *sc, const struct axt_backend_script *a,
@@ -120,7 +120,7 @@ static void scene_close(struct scene *sc)
                   open - sc->fds_at_start);
 }
 
-/* ---- checks ------------------------------------------------------------------------------- */
+/* ---- checks --------------------------------------------------------------------------- */
 
 static const char *const NAME[2] = {"A", "B"};
 
@@ -190,7 +190,7 @@ static void assert_nothing_left(const struct scene *sc, size_t others)
                   timers, others);
 }
 
-/* ---- the hedge ---------------------------------------------------------------------------- */
+/* ---- the hedge ------------------------------------------------------------------------ */
 
 START_TEST(a_fast_a_wins_and_b_is_never_contacted)
 {
@@ -272,7 +272,7 @@ START_TEST(a_zero_hedge_delay_asks_both_at_once)
 }
 END_TEST
 
-/* ---- failures ----------------------------------------------------------------------------- */
+/* ---- failures ------------------------------------------------------------------------- */
 
 START_TEST(a_failing_before_the_hedge_delay_sends_to_b_at_once)
 {
@@ -392,7 +392,7 @@ START_TEST(when_both_fail_the_error_is_as_even_when_a_fails_last)
 }
 END_TEST
 
-/* ---- the deadline, and dropping ----------------------------------------------------------- */
+/* ---- the deadline, and dropping ------------------------------------------------------- */
 
 START_TEST(the_deadline_stops_both_attempts)
 {

@@ -12,7 +12,8 @@
  *
  * Holding the clock (tests/support/loopback.h explains why it is needed). Once it has
  * answered, the backend keeps the executor busy, so time stands still, until the client
- * has hung up: the answer it sent is read before any deadline can overtake it. The
+ * has hung up: the answer it sent is read before any deadline can overtake it. (A client
+ * that never hangs up is let go after loopback.h's hold limit, with a line on stderr.) The
  * test holds the clock itself for what comes before (axt_backend_expect): from the
  * moment it knows a client will connect until the request is in.
  *
