@@ -1,7 +1,9 @@
 /* Exercise 06-hedged-request. Read chapter 06, section #scopes, first. */
 #include "hedged_request.h"
 
+#include "ax/async.h"
 #include "ax/error.h"
+#include "ax/io.h"
 #include "ax/task.h"
 
 #include <errno.h>

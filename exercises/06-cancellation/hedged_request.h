@@ -34,9 +34,7 @@
 #ifndef HEDGED_REQUEST_H
 #define HEDGED_REQUEST_H
 
-#include "ax/async.h"
 #include "ax/future.h"
-#include "ax/io.h"
 #include "ax/scope.h"
 #include "ax/timer.h"
 

@@ -1,7 +1,9 @@
 /* Exercise 06-hedged-request: a reference solution. */
 #include "hedged_request.h"
 
+#include "ax/async.h"
 #include "ax/error.h"
+#include "ax/io.h"
 #include "ax/task.h"
 
 #include <errno.h>
@@ -88,9 +90,8 @@ static void attempt_drop(struct ax_future *self)
 
 static const struct ax_future_ops attempt_ops = {.poll = attempt_poll, .drop = attempt_drop};
 
-/* ---- the hedge ------------------------------------------------------------------------ */
-
-/* Starts attempt `index` as a child of the scope. 0, or -ENOMEM, or the scope's refusal. */
+/* Starts attempt `index` as a child of the scope (given too). 0, or -ENOMEM, or the
+ * scope's refusal. */
 static int start_attempt(struct hedged_request *h, struct ax_executor *executor, int index)
 {
     h->started++;
@@ -100,6 +101,8 @@ static int start_attempt(struct hedged_request *h, struct ax_executor *executor,
     *a = (struct attempt){.base = {&attempt_ops}, .h = h, .index = index};
     return ax_scope_spawn(h->scope, &a->base); /* on a refusal the executor drops it */
 }
+
+/* ---- the hedge ------------------------------------------------------------------------ */
 
 /* An attempt's end, from inside its poll: the first line wins and stops the other. */
 static void attempt_over(struct hedged_request *h, int index, ax_result rc, const char *line)
