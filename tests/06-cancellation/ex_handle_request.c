@@ -295,7 +295,7 @@ static void assert_hung_up_after_draining(int listen_fd)
     setsockopt(far_end, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
     static char sink[64 * 1024];
     ssize_t n;
-    while ((n = read(far_end, sink, sizeof sink)) > 0)
+    while ((n = read(far_end, sink, sizeof sink)) > 0 || (n < 0 && errno == EINTR))
         continue;
     ck_assert_msg(n == 0 || (n < 0 && errno == ECONNRESET),
                   "the handler has finished, and its connection is still open");
