@@ -134,6 +134,37 @@ START_TEST(a_dropped_write_may_have_sent_a_prefix)
 }
 END_TEST
 
+START_TEST(a_write_retried_after_a_drop_sends_its_prefix_twice)
+{
+    struct pair p;
+    open_pair(&p);
+    char *out = malloc(BIG), *in = malloc(2 * BIG);
+    ck_assert(out != NULL && in != NULL);
+    for (size_t i = 0; i < BIG; i++)
+        out[i] = (char)(i * 7 + i / 251);
+    struct ax_write_future write;
+    start_big_write(&p, &write, out);
+    size_t sent = write.done;
+    ax_future_drop(&write.base); /* a retry cannot know where the last one stopped */
+    ax_write_future_init(&write, p.source, out, BIG);
+    size_t got = 0;
+    ax_result rc = AX_PENDING;
+    for (int i = 0; i < 100000 && rc == AX_PENDING; i++) {
+        rc = axt_poll_once(p.executor, &write.base);
+        got += axt_drain_now(p.peer, in + got, 2 * BIG - got);
+    }
+    ck_assert_int_eq(rc, 0);
+    ax_future_drop(&write.base);
+    got += axt_drain_now(p.peer, in + got, 2 * BIG - got);
+    ck_assert_uint_eq(got, sent + BIG);
+    ck_assert_msg(memcmp(in, out, sent) == 0 && memcmp(in + sent, out, BIG) == 0,
+                  "the peer did not get the prefix, then the whole message again");
+    free(out);
+    free(in);
+    close_pair(&p);
+}
+END_TEST
+
 /* ---- accept: safe ---------------------------------------------------------------- */
 
 START_TEST(a_dropped_accept_leaves_the_connection_for_the_next)
@@ -461,6 +492,38 @@ START_TEST(a_select_with_a_write_branch_may_have_sent_a_prefix_when_another_wins
 }
 END_TEST
 
+START_TEST(a_select_whose_branches_are_all_safe_loses_nothing_to_a_loser)
+{
+    struct pair p;
+    open_pair(&p);
+    struct ax_lines lines;
+    ck_assert_int_eq(ax_lines_init(&lines, p.source, 64), 0);
+    struct ax_next_line next;
+    ax_next_line_init(&next, &lines);
+    struct ax_event stop;
+    ax_event_init(&stop);
+    struct ax_event_wait wait;
+    ax_event_wait_init(&wait, &stop);
+    struct ax_future *futures[] = {&next.base, &wait.base};
+    struct ax_select select;
+    ax_select_init_biased(&select, futures, 2);
+    axt_send_all(p.peer, "not yet", 7);
+    for (int i = 0; i < POLLS && ax_lines_buffered(&lines) < 7; i++)
+        ck_assert(axt_poll_once(p.executor, &select.base) == AX_PENDING);
+    ax_event_set(&stop);
+    ck_assert_int_eq(axt_poll_once(p.executor, &select.base), 0);
+    ck_assert_uint_eq(select.winner, 1);
+    ax_future_drop(&select.base);
+    axt_send_all(p.peer, "\n", 1);
+    ax_next_line_init(&next, &lines);
+    ck_assert_int_eq(poll_until_done(p.executor, &next.base), 7);
+    ck_assert_str_eq(next.line, "not yet");
+    ax_future_drop(&next.base);
+    ax_lines_free(&lines);
+    close_pair(&p);
+}
+END_TEST
+
 /* ---- join_all: partly; finished[] says which completed --------------------------- */
 
 START_TEST(a_dropped_join_all_marks_finished_only_what_completed)
@@ -538,6 +601,7 @@ static Suite *cancel_safety_suite(void)
     TCase *tc = axt_tcase("cancel-safety");
     tcase_add_test(tc, a_read_dropped_while_waiting_consumes_nothing);
     tcase_add_test(tc, a_dropped_write_may_have_sent_a_prefix);
+    tcase_add_test(tc, a_write_retried_after_a_drop_sends_its_prefix_twice);
     tcase_add_test(tc, a_dropped_accept_leaves_the_connection_for_the_next);
     tcase_add_test(tc, a_dropped_connect_closes_its_socket_and_the_next_starts_over);
     tcase_add_test(tc, a_dropped_next_line_keeps_the_bytes_it_read);
@@ -550,6 +614,7 @@ static Suite *cancel_safety_suite(void)
     tcase_add_test(tc, a_dropped_join_detaches_the_task_which_runs_on_and_its_result_is_lost);
     tcase_add_test(tc, a_select_drops_its_losers_unpolled_when_a_branch_is_ready_first);
     tcase_add_test(tc, a_select_with_a_write_branch_may_have_sent_a_prefix_when_another_wins);
+    tcase_add_test(tc, a_select_whose_branches_are_all_safe_loses_nothing_to_a_loser);
     tcase_add_test(tc, a_dropped_join_all_marks_finished_only_what_completed);
     tcase_add_test(tc, a_dropped_cancel_wait_leaves_nothing_behind_and_misses_nothing);
     tcase_add_test(tc, a_dropped_scope_wait_closes_the_scope_and_aborts_its_children);
