@@ -176,8 +176,7 @@ static void next_line_drop(struct ax_future *self)
     finish((struct ax_next_line *)self);
 }
 
-static const struct ax_future_ops next_line_ops = {.poll = next_line_poll,
-                                                   .drop = next_line_drop};
+static const struct ax_future_ops next_line_ops = {.poll = next_line_poll, .drop = next_line_drop};
 
 void ax_next_line_init(struct ax_next_line *next, struct ax_lines *lines)
 {

@@ -414,8 +414,7 @@ static void worker_drop(struct ax_future *self)
 
 static const struct ax_future_ops worker_ops = {.poll = worker_poll, .drop = worker_drop};
 
-static struct ax_future *new_worker(struct ax_executor *executor, struct ax_event *event,
-                                    bool *ran)
+static struct ax_future *new_worker(struct ax_executor *executor, struct ax_event *event, bool *ran)
 {
     struct worker *w = ax_task_alloc(executor, sizeof *w);
     ck_assert_ptr_nonnull(w);
