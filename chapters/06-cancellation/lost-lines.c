@@ -143,6 +143,10 @@ static const struct ax_future_ops naive_line_ops = {.poll = naive_line_poll,
 
 /* ---- the reader: one line at a time, each under a timeout -------------------------- */
 
+struct counts {
+    size_t bytes, intact, timeouts; /* bytes: of the lines taken, each with its "\n" */
+};
+
 struct reader {
     struct ax_future base;
     bool safe; /* ax_next_line, or the naive line future */
@@ -155,7 +159,7 @@ struct reader {
         struct ax_next_line next;
     };
     struct ax_timeout timeout;
-    size_t bytes, intact, timeouts;
+    struct counts *counts; /* main's: the task's memory goes when it finishes */
 };
 
 static struct ax_future *start_line(struct reader *r)
@@ -171,13 +175,13 @@ static struct ax_future *start_line(struct reader *r)
 /* A line the reader got: its bytes, "\n" included, and whether it is one that was sent. */
 static void take(struct reader *r, const char *line, size_t len)
 {
-    r->bytes += len + 1;
+    r->counts->bytes += len + 1;
     for (int i = 0; i < LINES; i++) {
         char sent[MAX_LINE + 1];
         snprintf(sent, sizeof sent, "%s%s%s", script[i][0], script[i][1], script[i][2]);
         sent[strcspn(sent, "\n")] = '\0';
         if (strcmp(line, sent) == 0) {
-            r->intact++;
+            r->counts->intact++;
             return;
         }
     }
@@ -198,7 +202,7 @@ static ax_result reader_poll(struct ax_future *self, struct ax_context *cx)
         ax_future_drop(&r->timeout.base); /* and the line future with it, done or not */
         r->waiting = false;
         if (rc == -ETIMEDOUT) {
-            r->timeouts++; /* a server would look for a shutdown here, then read on */
+            r->counts->timeouts++; /* a server would look for a shutdown here, then read on */
             continue;
         }
         if (rc < 0)
@@ -277,7 +281,9 @@ static void run(bool safe, uint64_t timeout_ns)
     if (p == NULL || r == NULL)
         fail("tasks", -ENOMEM);
     *p = (struct peer){.base = {&peer_ops}, .source = theirs};
+    struct counts counts = {0};
     *r = (struct reader){.base = {&reader_ops},
+                         .counts = &counts,
                          .safe = safe,
                          .timeout_ns = timeout_ns,
                          .source = ours,
@@ -287,8 +293,8 @@ static void run(bool safe, uint64_t timeout_ns)
     if (rc < 0)
         fail(safe ? "safe reader" : "naive reader", (int)rc);
     printf("%-13s %3zu bytes lost, %zu of %d lines intact, %zu timeouts\n",
-           safe ? "safe reader:" : "naive reader:", script_bytes() - r->bytes, r->intact, LINES,
-           r->timeouts);
+           safe ? "safe reader:" : "naive reader:", script_bytes() - counts.bytes, counts.intact,
+           LINES, counts.timeouts);
     ax_lines_free(&lines);
     ax_source_close(ours);
     ax_executor_free(executor);

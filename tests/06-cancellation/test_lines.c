@@ -365,14 +365,19 @@ START_TEST(a_closed_source_gives_ebadf)
 }
 END_TEST
 
+/* What a reader task saw, kept outside it: its memory goes when it finishes. */
+struct tally {
+    size_t count, bytes;
+    int bad; /* lines that were not what the writer sent */
+};
+
 /* A task that reads lines until EOF and counts them and their bytes. */
 struct reader {
     struct ax_future base;
     struct ax_lines *lines;
     struct ax_next_line next;
     bool started;
-    size_t count, bytes;
-    int bad; /* lines that were not what the writer sent */
+    struct tally *tally;
 };
 
 static ax_result reader_poll(struct ax_future *self, struct ax_context *cx)
@@ -390,10 +395,10 @@ static ax_result reader_poll(struct ax_future *self, struct ax_context *cx)
         if (rc < 0)
             return rc == AX_EOF ? 0 : rc;
         char want[32];
-        snprintf(want, sizeof want, "line %zu", r->count);
-        r->bad += strcmp(r->next.line, want) != 0;
-        r->count++;
-        r->bytes += (size_t)rc;
+        snprintf(want, sizeof want, "line %zu", r->tally->count);
+        r->tally->bad += strcmp(r->next.line, want) != 0;
+        r->tally->count++;
+        r->tally->bytes += (size_t)rc;
     }
 }
 
@@ -441,12 +446,13 @@ START_TEST(a_task_reads_every_line_sent_over_loopback)
 
     struct reader *r = ax_task_alloc(executor, sizeof *r);
     ck_assert_ptr_nonnull(r);
-    *r = (struct reader){.base = {&reader_ops}, .lines = &lines};
+    struct tally tally = {0};
+    *r = (struct reader){.base = {&reader_ops}, .lines = &lines, .tally = &tally};
     ax_result rc = ax_block_on(executor, ax_task_spawn(&r->base));
     pthread_join(writer, NULL);
     ck_assert_msg(rc == 0, "reader: %s", ax_strerror((int)rc));
-    ck_assert_uint_eq(r->count, LOOPBACK_LINES);
-    ck_assert_int_eq(r->bad, 0);
+    ck_assert_uint_eq(tally.count, LOOPBACK_LINES);
+    ck_assert_int_eq(tally.bad, 0);
     ax_lines_free(&lines);
     ax_source_close(source);
     close(writer_fd);
@@ -456,14 +462,18 @@ END_TEST
 
 /* A reader raced against a short timeout again and again, on virtual time: every
  * timeout drops it mid-line, and still every line arrives whole. */
+struct patience {
+    size_t lines_read, timeouts;
+    char last[MAX_LINE + 1];
+};
+
 struct patient {
     struct ax_future base;
     struct ax_lines *lines;
     struct ax_next_line next;
     struct ax_timeout timeout;
     bool started;
-    size_t lines_read, timeouts;
-    char last[MAX_LINE + 1];
+    struct patience *seen; /* outside the task, which goes when it finishes */
 };
 
 static ax_result patient_poll(struct ax_future *self, struct ax_context *cx)
@@ -482,13 +492,13 @@ static ax_result patient_poll(struct ax_future *self, struct ax_context *cx)
         ax_future_drop(&p->timeout.base);
         p->started = false;
         if (rc == -ETIMEDOUT) {
-            p->timeouts++;
+            p->seen->timeouts++;
             continue;
         }
         if (rc < 0)
             return rc == AX_EOF ? 0 : rc;
-        snprintf(p->last, sizeof p->last, "%s", p->next.line);
-        p->lines_read++;
+        snprintf(p->seen->last, sizeof p->seen->last, "%s", p->next.line);
+        p->seen->lines_read++;
     }
 }
 
@@ -507,7 +517,8 @@ START_TEST(a_reader_dropped_by_timeouts_mid_line_still_gets_the_whole_line)
     open_conn(&c, MAX_LINE);
     struct patient *p = ax_task_alloc(c.executor, sizeof *p);
     ck_assert_ptr_nonnull(p);
-    *p = (struct patient){.base = {&patient_ops}, .lines = &c.lines};
+    struct patience seen = {0};
+    *p = (struct patient){.base = {&patient_ops}, .lines = &c.lines, .seen = &seen};
     struct ax_task *task = ax_task_spawn(&p->base);
     const char *pieces[] = {"slow", "ly, ", "slowly\n"};
     for (size_t i = 0; i < 3; i++) {
@@ -519,9 +530,9 @@ START_TEST(a_reader_dropped_by_timeouts_mid_line_still_gets_the_whole_line)
     }
     hang_up(&c);
     ck_assert_int_eq(ax_block_on(c.executor, task), 0);
-    ck_assert_uint_ge(p->timeouts, 2);
-    ck_assert_uint_eq(p->lines_read, 1);
-    ck_assert_str_eq(p->last, "slowly, slowly");
+    ck_assert_uint_ge(seen.timeouts, 2);
+    ck_assert_uint_eq(seen.lines_read, 1);
+    ck_assert_str_eq(seen.last, "slowly, slowly");
     close_conn(&c);
 }
 END_TEST
