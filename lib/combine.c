@@ -29,11 +29,11 @@ static ax_result join_all_poll(struct ax_future *self, struct ax_context *cx)
 static void join_all_drop(struct ax_future *self)
 {
     struct ax_join_all *join = (struct ax_join_all *)self;
+    /* finished[] stays as it is: after a drop it tells the caller which futures
+     * completed (their results stand) and which were abandoned. */
     for (size_t i = 0; i < join->count; i++)
-        if (!join->finished[i]) {
-            join->finished[i] = true;
+        if (!join->finished[i])
             ax_future_drop(join->futures[i]);
-        }
     join->left = 0;
 }
 

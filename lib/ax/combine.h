@@ -32,7 +32,9 @@ struct ax_join_all {
 };
 
 /* `finished` needs room for n flags; futures, results and finished stay the caller's
- * memory and must outlive the join. */
+ * memory and must outlive the join. A join dropped before it finished leaves finished[i]
+ * true exactly for the futures that completed, whose results[i] stand; the others were
+ * dropped unfinished. */
 void ax_join_all_init(struct ax_join_all *join, struct ax_future **futures, ax_result *results,
                       bool *finished, size_t n);
 
