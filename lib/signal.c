@@ -298,8 +298,8 @@ static void watcher_drop(struct ax_future *self)
 
 static const struct ax_future_ops watcher_ops = {.poll = watcher_poll, .drop = watcher_drop};
 
-int ax_shutdown_start(struct ax_shutdown *shutdown, struct ax_executor *executor,
-                      uint64_t grace_ns, unsigned flags)
+int ax_shutdown_start(struct ax_shutdown *shutdown, struct ax_executor *executor, uint64_t grace_ns,
+                      unsigned flags)
 {
     *shutdown = (struct ax_shutdown){.executor = executor, .grace_ns = grace_ns};
     static const int signos[] = {SIGINT, SIGTERM};

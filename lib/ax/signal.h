@@ -129,8 +129,8 @@ struct ax_shutdown {
 
 /* Takes SIGINT and SIGTERM (flags as for ax_signals_open) and starts the watcher.
  * 0 or -errno; on failure nothing is left to stop. */
-int ax_shutdown_start(struct ax_shutdown *shutdown, struct ax_executor *executor,
-                      uint64_t grace_ns, unsigned flags);
+int ax_shutdown_start(struct ax_shutdown *shutdown, struct ax_executor *executor, uint64_t grace_ns,
+                      unsigned flags);
 
 /* What a signal does; the watcher calls it, and a program may too (a shutdown asked
  * for by a command, say). The first call cancels `stop` and sets the deadline, and

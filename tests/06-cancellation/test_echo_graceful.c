@@ -342,9 +342,8 @@ START_TEST(no_connection_is_accepted_after_the_signal)
     /* A probe accepted before the signal was seen may count too; none is cut. */
     int connections, finished, cut;
     const char *line = strstr(log, "shutdown:");
-    ck_assert_msg(line != NULL &&
-                      sscanf(line, "shutdown: %d connections, %d finished, %d cut", &connections,
-                             &finished, &cut) == 3,
+    ck_assert_msg(line != NULL && sscanf(line, "shutdown: %d connections, %d finished, %d cut",
+                                         &connections, &finished, &cut) == 3,
                   "no counts in the log: %s", axt_quoted(log));
     ck_assert_msg(connections >= 1 && finished == connections && cut == 0, "log: %s",
                   axt_quoted(log));
@@ -361,7 +360,8 @@ static void second_signal_exits_at_once(int first, int second)
     kill(s.pid, second);
     char log[LOG_MAX];
     assert_exit(wait_exit(&s, AXT_PROMPT_MS, log), 128 + second, log);
-    ck_assert_msg(strstr(log, "cut at the deadline") == NULL, "the counts came after a second signal");
+    ck_assert_msg(strstr(log, "cut at the deadline") == NULL,
+                  "the counts came after a second signal");
     close(stuck);
 }
 
