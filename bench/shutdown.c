@@ -248,9 +248,8 @@ int main(int argc, char **argv)
     }
     int connections, finished, cut;
     const char *line = strstr(log, "shutdown: ");
-    if (line == NULL ||
-        sscanf(line, "shutdown: %d connections, %d finished, %d cut", &connections, &finished,
-               &cut) != 3)
+    if (line == NULL || sscanf(line, "shutdown: %d connections, %d finished, %d cut", &connections,
+                               &finished, &cut) != 3)
         bench_fail("echo-graceful did not report its counts");
     if (connections != CONNECTIONS || cut != 0)
         bench_fail("the server reports %d connections and %d cut; expected %d and 0", connections,
