@@ -259,7 +259,10 @@ static void drop_write_mid_frame(struct conn *c, const char *payload, size_t len
 static void assert_result(const char *what, ax_result got, ax_result want)
 {
     ck_assert_msg(got == want, "%s finished with %lld (%s), expected %lld (%s)", what,
-                  (long long)got, got == AX_PENDING ? "still waiting" : got < 0 ? ax_strerror((int)got) : "a length",
+                  (long long)got,
+                  got == AX_PENDING ? "still waiting"
+                  : got < 0         ? ax_strerror((int)got)
+                                    : "a length",
                   (long long)want, want < 0 ? ax_strerror((int)want) : "a length");
 }
 
@@ -661,7 +664,8 @@ START_TEST(writes_dropped_again_and_again_never_tear_a_frame)
             ax_future_drop(&w.base);
             ck_assert_msg(rc == AX_PENDING || rc == 0, "write %d finished with %s", i,
                           ax_strerror((int)rc));
-            ck_assert_msg(rc == AX_PENDING || started, "write %d finished and says it never started", i);
+            ck_assert_msg(rc == AX_PENDING || started,
+                          "write %d finished and says it never started", i);
             drops += rc == AX_PENDING;
             own += rc == AX_PENDING && started;
             if (started)
