@@ -256,14 +256,22 @@ static void drop_write_mid_frame(struct conn *c, const char *payload, size_t len
                   unsent, FRAMED_HEADER + len);
 }
 
+static const char *describe(ax_result rc)
+{
+    if (rc == AX_PENDING)
+        return "still waiting";
+    return rc < 0 ? ax_strerror((int)rc) : "a length";
+}
+
 static void assert_result(const char *what, ax_result got, ax_result want)
 {
-    ck_assert_msg(got == want, "%s finished with %lld (%s), expected %lld (%s)", what,
-                  (long long)got,
-                  got == AX_PENDING ? "still waiting"
-                  : got < 0         ? ax_strerror((int)got)
-                                    : "a length",
-                  (long long)want, want < 0 ? ax_strerror((int)want) : "a length");
+    if (got == want)
+        return;
+    if (want == AX_PENDING)
+        ck_abort_msg("%s finished with %lld (%s); expected it to wait", what, (long long)got,
+                     describe(got));
+    ck_abort_msg("%s finished with %lld (%s), expected %lld (%s)", what, (long long)got,
+                 describe(got), (long long)want, describe(want));
 }
 
 static char inbox[MAX_FRAME];

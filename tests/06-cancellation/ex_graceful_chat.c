@@ -40,9 +40,15 @@
 
 #define MS (1000ull * 1000)
 #define S  (1000 * MS)
-enum { TICK = 1 << AX_WHEEL_TICK_SHIFT, CLIENTS = 4, SEEN = 1024 * 1024, MAX_ROUNDS = 200000, STILL_ROUNDS = 4,
-       BACKLOG = 6000, /* lines of about 100 bytes: more than the kernel's buffers hold */
-       SLOW_RCVBUF = 128 * 1024 };
+enum {
+    TICK = 1 << AX_WHEEL_TICK_SHIFT,
+    CLIENTS = 4,
+    SEEN = 1024 * 1024,
+    MAX_ROUNDS = 200000,
+    STILL_ROUNDS = 4,
+    BACKLOG = 6000, /* lines of about 100 bytes: more than the kernel's buffers hold */
+    SLOW_RCVBUF = 128 * 1024
+};
 static const uint64_t START = AXT_START;
 static const uint64_t LONG_GRACE = 60 * S; /* nobody is cut off */
 
@@ -353,8 +359,7 @@ static void assert_clean_end(const struct scene *sc)
     ck_assert_msg(sc->result == 0, "the server finished with %lld (%s), expected 0",
                   (long long)sc->result, ax_strerror((int)sc->result));
     ck_assert_msg(ax_executor_tasks(sc->executor) == 0,
-                  "%zu tasks are left after the server finished",
-                  ax_executor_tasks(sc->executor));
+                  "%zu tasks are left after the server finished", ax_executor_tasks(sc->executor));
     ck_assert_msg(ax_executor_timers(sc->executor) == 0,
                   "%zu timers are pending after the server finished",
                   ax_executor_timers(sc->executor));
@@ -580,8 +585,7 @@ START_TEST(a_client_that_does_not_read_is_cut_at_the_grace_deadline_while_others
     /* What the stalled client finds when it reads at last: a part of the lines, cut,
      * and no goodbye. */
     read_to_end(stalled);
-    ck_assert_msg(stalled->ended,
-                  "the stalled client's connection is still open");
+    ck_assert_msg(stalled->ended, "the stalled client's connection is still open");
     ck_assert_msg(stalled->len < strlen(said) && memcmp(stalled->seen, said, stalled->len) == 0,
                   "the stalled client received %zu of %zu bytes, or bytes that were not said",
                   stalled->len, strlen(said));
@@ -662,7 +666,8 @@ static Suite *graceful_chat_suite(void)
     tcase_add_test(tc, every_queued_line_is_delivered_before_the_goodbye);
     tcase_add_test(tc, after_the_stop_no_new_client_is_accepted);
     tcase_add_test(tc, after_the_stop_no_line_is_relayed);
-    tcase_add_test(tc, a_client_that_does_not_read_is_cut_at_the_grace_deadline_while_others_finish);
+    tcase_add_test(tc,
+                   a_client_that_does_not_read_is_cut_at_the_grace_deadline_while_others_finish);
     tcase_add_test(tc, the_server_finishes_as_soon_as_the_last_client_has_everything);
     tcase_add_test(tc, a_server_dropped_mid_run_closes_everything_at_once);
     tcase_add_test(tc, a_stopped_room_leaves_no_task_timer_token_or_descriptor);
