@@ -61,6 +61,26 @@ static ax_result poll_until_done(struct ax_executor *executor, struct ax_future 
     return rc;
 }
 
+/* Polls the future, which must stay pending, until the lines hold n bytes it read. */
+static void poll_until_buffered(struct ax_executor *executor, struct ax_future *future,
+                                const struct ax_lines *lines, size_t n)
+{
+    for (int i = 0; i < POLLS && ax_lines_buffered(lines) < n; i++)
+        ck_assert(axt_poll_once(executor, future) == AX_PENDING);
+}
+
+/* A fresh reader on the same lines gets `expected` whole: nothing the dropped one read
+ * was lost. */
+static void assert_next_line_is(struct ax_executor *executor, struct ax_lines *lines,
+                                const char *expected)
+{
+    struct ax_next_line next;
+    ax_next_line_init(&next, lines);
+    ck_assert_int_eq(poll_until_done(executor, &next.base), (ax_result)strlen(expected));
+    ck_assert_str_eq(next.line, expected);
+    ax_future_drop(&next.base);
+}
+
 /* A write future over a socket whose send buffer is tiny, polled until it parks with
  * part of buf sent. */
 static void start_big_write(struct pair *p, struct ax_write_future *write, const char *buf)
@@ -241,14 +261,10 @@ START_TEST(a_dropped_next_line_keeps_the_bytes_it_read)
     struct ax_next_line next;
     ax_next_line_init(&next, &lines);
     axt_send_all(p.peer, "half of a", 9);
-    for (int i = 0; i < POLLS && ax_lines_buffered(&lines) < 9; i++)
-        ck_assert(axt_poll_once(p.executor, &next.base) == AX_PENDING);
+    poll_until_buffered(p.executor, &next.base, &lines, 9);
     ax_future_drop(&next.base);
     axt_send_all(p.peer, " line\n", 6);
-    ax_next_line_init(&next, &lines);
-    ck_assert_int_eq(poll_until_done(p.executor, &next.base), 14);
-    ck_assert_str_eq(next.line, "half of a line");
-    ax_future_drop(&next.base);
+    assert_next_line_is(p.executor, &lines, "half of a line");
     ax_lines_free(&lines);
     close_pair(&p);
 }
@@ -351,16 +367,12 @@ START_TEST(a_timeout_over_next_line_gives_up_without_losing_a_byte)
     struct ax_timeout timeout;
     ax_timeout_init(&timeout, &next.base, START + 50 * MS);
     axt_send_all(p.peer, "slow", 4);
-    for (int i = 0; i < POLLS && ax_lines_buffered(&lines) < 4; i++)
-        ck_assert(axt_poll_once(p.executor, &timeout.base) == AX_PENDING);
+    poll_until_buffered(p.executor, &timeout.base, &lines, 4);
     ax_executor_advance_time(p.executor, 50 * MS + TICK);
     ck_assert_int_eq(axt_poll_once(p.executor, &timeout.base), -ETIMEDOUT); /* dropped next */
     ax_future_drop(&timeout.base);
     axt_send_all(p.peer, "ly\n", 3);
-    ax_next_line_init(&next, &lines);
-    ck_assert_int_eq(poll_until_done(p.executor, &next.base), 6);
-    ck_assert_str_eq(next.line, "slowly");
-    ax_future_drop(&next.base);
+    assert_next_line_is(p.executor, &lines, "slowly");
     ax_lines_free(&lines);
     close_pair(&p);
 }
@@ -507,17 +519,13 @@ START_TEST(a_select_whose_branches_are_all_safe_loses_nothing_to_a_loser)
     struct ax_select select;
     ax_select_init_biased(&select, futures, 2);
     axt_send_all(p.peer, "not yet", 7);
-    for (int i = 0; i < POLLS && ax_lines_buffered(&lines) < 7; i++)
-        ck_assert(axt_poll_once(p.executor, &select.base) == AX_PENDING);
+    poll_until_buffered(p.executor, &select.base, &lines, 7);
     ax_event_set(&stop);
     ck_assert_int_eq(axt_poll_once(p.executor, &select.base), 0);
     ck_assert_uint_eq(select.winner, 1);
     ax_future_drop(&select.base);
     axt_send_all(p.peer, "\n", 1);
-    ax_next_line_init(&next, &lines);
-    ck_assert_int_eq(poll_until_done(p.executor, &next.base), 7);
-    ck_assert_str_eq(next.line, "not yet");
-    ax_future_drop(&next.base);
+    assert_next_line_is(p.executor, &lines, "not yet");
     ax_lines_free(&lines);
     close_pair(&p);
 }

@@ -2,6 +2,8 @@
 /* The by-hand helpers declared in by_hand.h. */
 #include "by_hand.h"
 #include "axtest.h"
+#include "ax/error.h"
+#include "ax/net.h"
 #include "ax/reactor.h"
 
 #include <errno.h>
@@ -37,15 +39,8 @@ ax_result axt_poll_once(struct ax_executor *executor, struct ax_future *future)
 
 void axt_send_all(int fd, const void *buf, size_t len)
 {
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t sent = send(fd, p, len, MSG_NOSIGNAL);
-        if (sent < 0 && errno == EINTR)
-            continue;
-        ck_assert_msg(sent > 0, "send: errno %d", errno);
-        p += sent;
-        len -= (size_t)sent;
-    }
+    int err = ax_write_all(fd, buf, len);
+    ck_assert_msg(err == 0, "send: %s", ax_strerror(err));
 }
 
 size_t axt_drain_now(int fd, void *buf, size_t len)
