@@ -81,14 +81,25 @@ int ax_chan_try_reserve(struct ax_chan *chan, struct ax_chan_permit *permit);
 
 enum ax_chan_wait_state { AX_CHAN_START, AX_CHAN_WAITING, AX_CHAN_HANDED, AX_CHAN_DONE };
 
-/* Sends *value: 0, or -EPIPE (closed; the value was not taken). *value must stay valid
- * until the future finishes or is dropped; it is copied when the send completes. */
-struct ax_chan_send {
+/* Waits for a slot: 0 (`permit` holds it, now the caller's to send into or give back),
+ * or -EPIPE. Dropped before it finishes, it holds nothing. */
+struct ax_chan_reserve {
     struct ax_future base;
     struct ax_chan *chan;
-    const void *value;
-    struct ax_waiter waiter;
+    struct ax_waiter waiter; /* in the channel's senders */
     unsigned char state; /* enum ax_chan_wait_state; HANDED: a slot is held for it */
+    struct ax_chan_permit permit;
+};
+
+void ax_chan_reserve_init(struct ax_chan_reserve *reserve, struct ax_chan *chan);
+
+/* Sends *value: 0, or -EPIPE (closed; the value was not taken). *value must stay valid
+ * until the future finishes or is dropped; it is copied when the send completes. A
+ * send is a reserve followed at once by a permit send. */
+struct ax_chan_send {
+    struct ax_future base;
+    struct ax_chan_reserve reserve;
+    const void *value;
 };
 
 void ax_chan_send_init(struct ax_chan_send *send, struct ax_chan *chan, const void *value);
@@ -103,17 +114,5 @@ struct ax_chan_recv {
 };
 
 void ax_chan_recv_init(struct ax_chan_recv *recv, struct ax_chan *chan, void *out);
-
-/* Waits for a slot: 0 (`permit` holds it, now the caller's to send into or give back),
- * or -EPIPE. Dropped before it finishes, it holds nothing. */
-struct ax_chan_reserve {
-    struct ax_future base;
-    struct ax_chan *chan;
-    struct ax_waiter waiter;
-    unsigned char state; /* enum ax_chan_wait_state */
-    struct ax_chan_permit permit;
-};
-
-void ax_chan_reserve_init(struct ax_chan_reserve *reserve, struct ax_chan *chan);
 
 #endif
