@@ -272,8 +272,10 @@ static ax_result recv_poll(struct ax_future *self, struct ax_context *cx)
     }
     if (drained(chan))
         return recv_done(recv, AX_EOF);
-    /* Woken and beaten to the value by a receiver that had not waited: back in line. */
-    ax_waitq_park(&chan->receivers, &recv->waiter, cx);
+    if (recv->waiter.woken) /* woken, and the value went to a receiver that had not waited */
+        ax_waitq_park_front(&chan->receivers, &recv->waiter, cx);
+    else
+        ax_waitq_park(&chan->receivers, &recv->waiter, cx);
     recv->state = AX_CHAN_WAITING;
     return AX_PENDING;
 }

@@ -18,15 +18,27 @@ struct ax_waiter *ax_waitq_front(const struct ax_waitq *q)
     return ax_waitq_empty(q) ? NULL : ax_container_of(q->waiters.next, struct ax_waiter, link);
 }
 
-void ax_waitq_park(struct ax_waitq *q, struct ax_waiter *w, struct ax_context *cx)
+static void set_waker(struct ax_waiter *w, struct ax_context *cx)
 {
     w->woken = false;
-    if (!ax_waiter_parked(w))
-        ax_list_push_back(&q->waiters, &w->link); /* polled again: keeps its place */
     if (!ax_waker_wakes(&w->waker, cx)) {
         ax_waker_drop(&w->waker);
         w->waker = ax_waker_clone(cx);
     }
+}
+
+void ax_waitq_park(struct ax_waitq *q, struct ax_waiter *w, struct ax_context *cx)
+{
+    if (!ax_waiter_parked(w))
+        ax_list_push_back(&q->waiters, &w->link); /* polled again: keeps its place */
+    set_waker(w, cx);
+}
+
+void ax_waitq_park_front(struct ax_waitq *q, struct ax_waiter *w, struct ax_context *cx)
+{
+    if (!ax_waiter_parked(w))
+        ax_list_push_front(&q->waiters, &w->link);
+    set_waker(w, cx);
 }
 
 bool ax_waitq_wake_one(struct ax_waitq *q)

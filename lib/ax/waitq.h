@@ -65,6 +65,11 @@ static inline bool ax_waiter_parked(const struct ax_waiter *w)
  * its waker wake the task polling in cx. Clears `woken`. */
 void ax_waitq_park(struct ax_waitq *q, struct ax_waiter *w, struct ax_context *cx);
 
+/* Parks w at the head instead: for a waiter that was woken and found the thing taken
+ * by someone who never waited. It had reached the front; sending it to the back would
+ * let the greedy one win every time. */
+void ax_waitq_park_front(struct ax_waitq *q, struct ax_waiter *w, struct ax_context *cx);
+
 /* Takes the oldest waiter off the queue, marks it woken and wakes its task. False
  * when nobody waits. */
 bool ax_waitq_wake_one(struct ax_waitq *q);
