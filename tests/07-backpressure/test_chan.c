@@ -643,7 +643,8 @@ static Suite *chan_suite(void)
     tcase_add_test(tc, a_receiver_dropped_after_it_was_woken_passes_the_wake_to_the_next);
     tcase_add_test(tc, a_send_with_a_deadline_on_a_full_channel_times_out_and_takes_nothing);
     tcase_add_test(tc, a_recv_with_a_deadline_on_an_empty_channel_times_out_and_takes_nothing);
-    tcase_add_test(tc, many_producers_and_consumers_through_a_small_channel_lose_and_reorder_nothing);
+    tcase_add_test(tc,
+                   many_producers_and_consumers_through_a_small_channel_lose_and_reorder_nothing);
     suite_add_tcase(s, tc);
     return s;
 }
