@@ -99,12 +99,31 @@ static bool take_free_slot(struct ax_chan *chan)
     return true;
 }
 
+/* memcpy with the common sizes spelled out: a copy of a known size compiles to one
+ * move, where memcpy(.., .., value_size) is a call per message. */
+static inline void copy_value(void *to, const void *from, size_t size)
+{
+    switch (size) {
+    case 4:
+        memcpy(to, from, 4);
+        break;
+    case 8:
+        memcpy(to, from, 8);
+        break;
+    case 16:
+        memcpy(to, from, 16);
+        break;
+    default:
+        memcpy(to, from, size);
+    }
+}
+
 static void push_value(struct ax_chan *chan, const void *value)
 {
     size_t tail = chan->head + chan->len;
     if (tail >= chan->capacity)
         tail -= chan->capacity;
-    memcpy(chan->ring + tail * chan->value_size, value, chan->value_size);
+    copy_value(chan->ring + tail * chan->value_size, value, chan->value_size);
     chan->len++;
     chan->held--;
     if (!ax_waitq_empty(&chan->receivers)) /* only a parked receiver needs a wake */
@@ -113,7 +132,7 @@ static void push_value(struct ax_chan *chan, const void *value)
 
 static void pop_value(struct ax_chan *chan, void *out)
 {
-    memcpy(out, chan->ring + chan->head * chan->value_size, chan->value_size);
+    copy_value(out, chan->ring + chan->head * chan->value_size, chan->value_size);
     if (++chan->head == chan->capacity)
         chan->head = 0;
     chan->len--;
@@ -220,8 +239,11 @@ static const struct ax_future_ops reserve_ops = {.poll = reserve_poll, .drop = r
 
 void ax_chan_reserve_init(struct ax_chan_reserve *r, struct ax_chan *chan)
 {
-    *r = (struct ax_chan_reserve){.base = {&reserve_ops}, .chan = chan, .state = AX_CHAN_START};
+    r->base.ops = &reserve_ops; /* field by field: a send begins with this, per message */
+    r->chan = chan;
     ax_waiter_init(&r->waiter);
+    r->state = AX_CHAN_START;
+    r->permit.chan = NULL;
 }
 
 /* ---- send: reserve, then fill the slot at once ------------------------------------ */
@@ -272,8 +294,10 @@ static ax_result recv_poll(struct ax_future *self, struct ax_context *cx)
     }
     if (drained(chan))
         return recv_done(recv, AX_EOF);
-    /* Woken and beaten to the value by a receiver that had not waited: back in line. */
-    ax_waitq_park(&chan->receivers, &recv->waiter, cx);
+    if (recv->waiter.woken) /* woken, and the value went to a receiver that had not waited */
+        ax_waitq_park_front(&chan->receivers, &recv->waiter, cx);
+    else
+        ax_waitq_park(&chan->receivers, &recv->waiter, cx);
     recv->state = AX_CHAN_WAITING;
     return AX_PENDING;
 }
@@ -290,6 +314,9 @@ static const struct ax_future_ops recv_ops = {.poll = recv_poll, .drop = recv_dr
 
 void ax_chan_recv_init(struct ax_chan_recv *recv, struct ax_chan *chan, void *out)
 {
-    *recv = (struct ax_chan_recv){.base = {&recv_ops}, .chan = chan, .out = out};
+    recv->base.ops = &recv_ops;
+    recv->chan = chan;
+    recv->out = out;
     ax_waiter_init(&recv->waiter);
+    recv->state = AX_CHAN_START;
 }

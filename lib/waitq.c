@@ -7,26 +7,27 @@ void ax_waitq_init(struct ax_waitq *q)
     ax_list_init(&q->waiters);
 }
 
-void ax_waiter_init(struct ax_waiter *w)
-{
-    *w = (struct ax_waiter){.woken = false};
-    ax_list_init(&w->link);
-}
-
-struct ax_waiter *ax_waitq_front(const struct ax_waitq *q)
-{
-    return ax_waitq_empty(q) ? NULL : ax_container_of(q->waiters.next, struct ax_waiter, link);
-}
-
-void ax_waitq_park(struct ax_waitq *q, struct ax_waiter *w, struct ax_context *cx)
+static void set_waker(struct ax_waiter *w, struct ax_context *cx)
 {
     w->woken = false;
-    if (!ax_waiter_parked(w))
-        ax_list_push_back(&q->waiters, &w->link); /* polled again: keeps its place */
     if (!ax_waker_wakes(&w->waker, cx)) {
         ax_waker_drop(&w->waker);
         w->waker = ax_waker_clone(cx);
     }
+}
+
+void ax_waitq_park(struct ax_waitq *q, struct ax_waiter *w, struct ax_context *cx)
+{
+    if (!ax_waiter_parked(w))
+        ax_list_push_back(&q->waiters, &w->link); /* polled again: keeps its place */
+    set_waker(w, cx);
+}
+
+void ax_waitq_park_front(struct ax_waitq *q, struct ax_waiter *w, struct ax_context *cx)
+{
+    if (!ax_waiter_parked(w))
+        ax_list_push_front(&q->waiters, &w->link);
+    set_waker(w, cx);
 }
 
 bool ax_waitq_wake_one(struct ax_waitq *q)
@@ -46,13 +47,4 @@ size_t ax_waitq_wake_all(struct ax_waitq *q)
     while (ax_waitq_wake_one(q))
         n++;
     return n;
-}
-
-bool ax_waitq_cancel(struct ax_waiter *w)
-{
-    ax_list_remove(&w->link);
-    ax_waker_drop(&w->waker);
-    bool woken = w->woken;
-    w->woken = false;
-    return woken;
 }

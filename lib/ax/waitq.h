@@ -52,9 +52,17 @@ static inline bool ax_waitq_empty(const struct ax_waitq *q)
 
 /* The oldest parked waiter, or NULL: lets a primitive look before it wakes (a
  * semaphore checks whether the head's request fits). */
-struct ax_waiter *ax_waitq_front(const struct ax_waitq *q);
+static inline struct ax_waiter *ax_waitq_front(const struct ax_waitq *q)
+{
+    return ax_waitq_empty(q) ? NULL : ax_container_of(q->waiters.next, struct ax_waiter, link);
+}
 
-void ax_waiter_init(struct ax_waiter *w);
+static inline void ax_waiter_init(struct ax_waiter *w)
+{
+    ax_list_init(&w->link);
+    w->waker = (struct ax_waker){NULL, NULL};
+    w->woken = false;
+}
 
 static inline bool ax_waiter_parked(const struct ax_waiter *w)
 {
@@ -65,6 +73,11 @@ static inline bool ax_waiter_parked(const struct ax_waiter *w)
  * its waker wake the task polling in cx. Clears `woken`. */
 void ax_waitq_park(struct ax_waitq *q, struct ax_waiter *w, struct ax_context *cx);
 
+/* Parks w at the head instead: for a waiter that was woken and found the thing taken
+ * by someone who never waited. It had reached the front; sending it to the back would
+ * let the greedy one win every time. */
+void ax_waitq_park_front(struct ax_waitq *q, struct ax_waiter *w, struct ax_context *cx);
+
 /* Takes the oldest waiter off the queue, marks it woken and wakes its task. False
  * when nobody waits. */
 bool ax_waitq_wake_one(struct ax_waitq *q);
@@ -74,7 +87,16 @@ size_t ax_waitq_wake_all(struct ax_waitq *q);
 
 /* For a future's drop: leaves the queue if parked, drops the waker. Returns true when
  * the waiter had been woken and not yet cleared (rule 3: pass the wake on). Safe to
- * call more than once. */
-bool ax_waitq_cancel(struct ax_waiter *w);
+ * call more than once. Inline, because a future that never waited (the common case of
+ * a channel that is neither full nor empty) calls it too, and finds nothing to do. */
+static inline bool ax_waitq_cancel(struct ax_waiter *w)
+{
+    ax_list_remove(&w->link);
+    if (w->waker.task != NULL)
+        ax_waker_drop(&w->waker);
+    bool woken = w->woken;
+    w->woken = false;
+    return woken;
+}
 
 #endif
