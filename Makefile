@@ -207,7 +207,7 @@ bench: $(BENCHES) $(DEMOS)
 # (tools/deps peers), builds bench/peers/tokio offline, measures both, and adds peer.*
 # lines to results.tsv (bench/peers/README.md). Skips with a note where tokio cannot be had.
 .PHONY: bench-peers
-bench-peers: $(filter $(O)/bin/bench-tasks $(O)/bin/bench-timers,$(BENCHES)) $(DEMOS)
+bench-peers: $(filter $(O)/bin/bench-tasks $(O)/bin/bench-timers $(O)/bin/bench-backpressure,$(BENCHES)) $(DEMOS)
 	@tools/bench-peers $(O)
 
 # ---------------------------------------------------------------------------------
@@ -251,7 +251,7 @@ help:
 	@echo 'make snapshots       write build/snapshots/NN-slug: the tree at the end of chapter NN'
 	@echo 'make test-snapshots  build each snapshot and run its chapters'"'"' tests'
 	@echo 'make bench           run the benchmarks; results in build/bench/results.tsv'
-	@echo 'make bench-peers     axle beside tokio: echo load, task costs and timers in one run (peer.*)'
+	@echo 'make bench-peers     axle beside tokio: echo load, task costs, timers, channels (peer.*)'
 	@echo 'make book            render build/book/book.{html,epub,pdf} and build/book/chapters/*.html'
 	@echo '                     (book-html: the one page, faster; book-chapters: the chapter pages)'
 	@echo 'make format          clang-format every C file (format-check only checks)'

@@ -5,7 +5,7 @@
  * The workload, the same for every variant and for the peers (make bench-peers): t0 is
  * read just before the first timer is armed; timer i is due at t0 + d_i, where d_i is
  * the i-th number of splitmix64 seeded with SEED, modulo 1,000,000,001 ns. Each firing
- * records now - deadline, on the real clock. Two variants:
+ * records now - deadline, on the real clock. Three variants:
  *
  *     timers.task.*     one task per timer, awaiting ax_sleep_until: what a program of
  *                       a million sleeping tasks gets from the runtime
@@ -23,6 +23,18 @@
  *     steady_overshoot_p99_us   the same over the timers due after the last was armed:
  *                               the others measure the backlog of arming, not the timers
  *                               (not reported when arming outlasted every deadline)
+ *
+ * Each variant runs ROUNDS times, the variants in turn, and each metric is the median
+ * of its rounds: one round is a second and a half of a shared machine's life, and a
+ * slow spell of the machine should not decide the number. The task rounds share one
+ * executor, as the tasks of a long-running program share one, so its slab hands out
+ * memory that earlier tasks used and gave back. One more round comes first, on the
+ * executor while it is new, and only its arming is reported:
+ *
+ *     timers.task.insert_cold_ns_per_timer   arming a million tasks in memory fresh
+ *                               from the kernel: page faults, and on a virtual machine
+ *                               whatever its hypervisor takes to back a page it had
+ *                               not handed out yet
  */
 #include "bench.h"
 #include "ax/task.h"
@@ -33,7 +45,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-enum { TIMERS = 1000000 };
+enum { TIMERS = 1000000, ROUNDS = 3 };
 #define SEED      UINT64_C(0x5EED000000000001)
 #define SPREAD_NS UINT64_C(1000000001)
 
@@ -107,7 +119,22 @@ static double percentile_us(int64_t *sorted, size_t n, double p)
     return (double)sorted[k] / 1000.0;
 }
 
-static void report(const char *variant, struct run *run)
+/* What one round measured, in the units the metrics are reported in. */
+enum metric { INSERT, TOTAL, P50, P99, MAX, STEADY_P99, METRICS };
+static const struct {
+    const char *name, *unit;
+} metric[METRICS] = {
+    [INSERT] = {"insert_ns_per_timer", "ns"}, [TOTAL] = {"total_ms", "ms"},
+    [P50] = {"overshoot_p50_us", "us"},       [P99] = {"overshoot_p99_us", "us"},
+    [MAX] = {"overshoot_max_us", "us"},       [STEADY_P99] = {"steady_overshoot_p99_us", "us"},
+};
+
+struct round {
+    double value[METRICS];
+    bool steady; /* some timer was due after arming ended: STEADY_P99 means something */
+};
+
+static void summarize(const char *variant, struct run *run, struct round *round)
 {
     if (run->fired != TIMERS)
         bench_fail("%s: %zu of %d timers fired", variant, run->fired, TIMERS);
@@ -124,24 +151,41 @@ static void report(const char *variant, struct run *run)
     }
     qsort(late, TIMERS, sizeof *late, by_value);
     qsort(steady, n, sizeof *steady, by_value);
-    char name[80];
-#define REPORT(metric, value, unit)                                                                \
-    do {                                                                                           \
-        snprintf(name, sizeof name, "timers.%s.%s", variant, metric);                              \
-        bench_report(name, value, unit);                                                           \
-    } while (0)
-    REPORT("insert_ns_per_timer", (double)(run->armed_at - run->t0) / TIMERS, "ns");
-    REPORT("total_ms", (double)(run->last_fired - run->t0) / AX_NS_PER_MS, "ms");
-    REPORT("overshoot_p50_us", percentile_us(late, TIMERS, 0.50), "us");
-    REPORT("overshoot_p99_us", percentile_us(late, TIMERS, 0.99), "us");
-    REPORT("overshoot_max_us", percentile_us(late, TIMERS, 1.0), "us");
-    if (n > 0) /* else arming outlasted every deadline: no timer was steady */
-        REPORT("steady_overshoot_p99_us", percentile_us(steady, n, 0.99), "us");
-#undef REPORT
+    *round = (struct round){.value = {[INSERT] = (double)(run->armed_at - run->t0) / TIMERS,
+                                      [TOTAL] = (double)(run->last_fired - run->t0) / AX_NS_PER_MS,
+                                      [P50] = percentile_us(late, TIMERS, 0.50),
+                                      [P99] = percentile_us(late, TIMERS, 0.99),
+                                      [MAX] = percentile_us(late, TIMERS, 1.0),
+                                      [STEADY_P99] = percentile_us(steady, n, 0.99)},
+                            .steady = n > 0};
     free(late);
     free(steady);
     free(run->log);
     free(run->seen);
+}
+
+static int by_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Each metric's median over the rounds. */
+static void report(const char *variant, const struct round rounds[ROUNDS])
+{
+    char name[80];
+    double values[ROUNDS];
+    for (int m = 0; m < METRICS; m++) {
+        size_t n = 0;
+        for (int r = 0; r < ROUNDS; r++)
+            if (m != STEADY_P99 || rounds[r].steady)
+                values[n++] = rounds[r].value[m];
+        if (n == 0) /* arming outlasted every deadline in every round: no timer was steady */
+            continue;
+        qsort(values, n, sizeof *values, by_double);
+        snprintf(name, sizeof name, "timers.%s.%s", variant, metric[m].name);
+        bench_report(name, values[n / 2], metric[m].unit);
+    }
 }
 
 /* ---- one task per timer ------------------------------------------------------------- */
@@ -178,12 +222,8 @@ static void sleeper_drop(struct ax_future *self)
 
 static const struct ax_future_ops sleeper_ops = {.poll = sleeper_poll, .drop = sleeper_drop};
 
-static void task_variant(void)
+static void task_variant(struct ax_executor *executor, struct round *round)
 {
-    struct ax_executor *executor;
-    int err = ax_executor_new(&executor, NULL);
-    if (err < 0)
-        bench_fail("executor: %s", ax_strerror(err));
     struct run run;
     run_init(&run);
     uint64_t seed = SEED;
@@ -198,11 +238,10 @@ static void task_variant(void)
         ax_sleep_until_init(&s->sleep, deadline);
         ax_task_detach(ax_task_spawn(&s->base));
     }
-    err = ax_executor_run(executor);
+    int err = ax_executor_run(executor);
     if (err < 0)
         bench_fail("running the timers: %s", ax_strerror(err));
-    ax_executor_free(executor);
-    report("task", &run);
+    summarize("task", &run, round);
 }
 
 /* ---- bare queues: the wheel, and the exercise's heap ------------------------------ */
@@ -220,7 +259,7 @@ struct bare_queue {
     size_t (*pending)(void *queue);
 };
 
-static void run_bare(const struct bare_queue *q)
+static void run_bare(const struct bare_queue *q, struct round *round)
 {
     struct run run;
     run_init(&run);
@@ -239,7 +278,7 @@ static void run_bare(const struct bare_queue *q)
             clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
         }
     }
-    report(q->variant, &run);
+    summarize(q->variant, &run, round);
 }
 
 /* Every entry a bare queue holds, in memory faulted in before t0 (the caller's). */
@@ -337,7 +376,7 @@ static size_t heap_pending(void *heap)
     return ((struct timer_heap *)heap)->count;
 }
 
-static void bare_variants(void)
+static void bare_variants(struct round *wheel_round, struct round *heap_round)
 {
     struct ax_wheel *wheel = malloc(sizeof *wheel);
     struct timer_heap heap;
@@ -345,12 +384,14 @@ static void bare_variants(void)
         bench_fail("out of memory");
     wheel_entries = entries_for(sizeof *wheel_entries);
     run_bare(&(struct bare_queue){"wheel", wheel, wheel_init, wheel_arm, wheel_advance,
-                                  wheel_next_ns, wheel_pending});
+                                  wheel_next_ns, wheel_pending},
+             wheel_round);
     free(wheel_entries);
     free(wheel);
     heap_entries = entries_for(sizeof *heap_entries);
     run_bare(&(struct bare_queue){"heap", &heap, heap_init, heap_arm, heap_advance, heap_next_ns,
-                                  heap_pending});
+                                  heap_pending},
+             heap_round);
     timer_heap_free(&heap);
     free(heap_entries);
 }
@@ -361,7 +402,20 @@ int main(int argc, char **argv)
                "a million timers over one second: insert cost, total time and lateness, as tasks, "
                "as wheel entries and as heap entries");
     bench_report("timers.count", TIMERS, "timers");
-    bare_variants();
-    task_variant();
+    struct ax_executor *executor;
+    int err = ax_executor_new(&executor, NULL);
+    if (err < 0)
+        bench_fail("executor: %s", ax_strerror(err));
+    struct round wheel[ROUNDS], heap[ROUNDS], task[ROUNDS], task_cold;
+    task_variant(executor, &task_cold); /* the executor's first million tasks */
+    for (int r = 0; r < ROUNDS; r++) { /* interleaved: a slow spell of the machine hits all three */
+        bare_variants(&wheel[r], &heap[r]);
+        task_variant(executor, &task[r]);
+    }
+    ax_executor_free(executor);
+    report("wheel", wheel);
+    report("heap", heap);
+    report("task", task);
+    bench_report("timers.task.insert_cold_ns_per_timer", task_cold.value[INSERT], "ns");
     return 0;
 }

@@ -19,10 +19,12 @@ static int rate_params(struct ax_rate *rate, double per_second, uint32_t burst)
     return 0;
 }
 
-void ax_rate_init(struct ax_rate *rate, double per_second, uint32_t burst)
+int ax_rate_init(struct ax_rate *rate, double per_second, uint32_t burst)
 {
-    if (rate_params(rate, per_second, burst) < 0)
-        rate_params(rate, 1, burst); /* a rate that cannot be is read as one per second */
+    int err = rate_params(rate, per_second, burst);
+    if (err < 0)
+        rate_params(rate, 1, burst); /* defined behaviour even for a caller who ignores it */
+    return err;
 }
 
 /* The GCRA step for one event at now, on a tat kept wherever the caller keeps it (0:
@@ -190,14 +192,16 @@ static const struct ax_rate *params_of(const struct ax_rate_wait *wait)
 static ax_result rate_wait_poll(struct ax_future *self, struct ax_context *cx)
 {
     struct ax_rate_wait *wait = (struct ax_rate_wait *)self;
+    if (wait->done)
+        return -EINVAL; /* polled after it finished */
     if (!wait->sleeping) {
         uint64_t now = ax_executor_now(cx->executor);
         uint64_t *tat = tat_of(wait, now, true);
         if (tat == NULL)
-            return -ENOMEM;
+            return wait->done = true, -ENOMEM;
         uint64_t allowed = gcra(params_of(wait), tat, now, true);
         if (allowed == now)
-            return 0;
+            return wait->done = true, 0;
         wait->reserved_tat = *tat;
         wait->sleeping = true;
         ax_sleep_until_init(&wait->sleep, allowed);
@@ -208,6 +212,7 @@ static ax_result rate_wait_poll(struct ax_future *self, struct ax_context *cx)
     ax_future_drop(&wait->sleep.base);
     wait->sleeping = false;
     wait->reserved_tat = 0; /* used: nothing to give back */
+    wait->done = true;
     return rc;
 }
 

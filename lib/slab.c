@@ -25,13 +25,11 @@
 #include <valgrind/memcheck.h>
 #define HEAP_ALLOC(p, n)  VALGRIND_MALLOCLIKE_BLOCK(p, n, 0, 1)
 #define HEAP_FREE(p)      VALGRIND_FREELIKE_BLOCK(p, 0)
-#define HEAP_LINK(p)      VALGRIND_MAKE_MEM_UNDEFINED(p, sizeof(void *)) /* room for the link */
 #define HEAP_UNUSED(p, n) VALGRIND_MAKE_MEM_NOACCESS(p, n)
 #define UNDER_VALGRIND    RUNNING_ON_VALGRIND
 #else
 #define HEAP_ALLOC(p, n)  ((void)(p), (void)(n))
 #define HEAP_FREE(p)      ((void)(p))
-#define HEAP_LINK(p)      ((void)(p))
 #define HEAP_UNUSED(p, n) ((void)(p), (void)(n))
 #define UNDER_VALGRIND    0
 #endif
@@ -42,12 +40,14 @@ enum { SMALL_CLASSES = 64, SMALL_MAX = 1024, LARGE = -1 };
 struct ax__chunk {
     void *owner; /* the slab's owner, here so that finding it is one load */
     struct ax__slab *slab;
-    struct ax__chunk *next, *prev;
+    struct ax__chunk *next, *prev; /* every chunk of the slab */
+    struct ax__chunk *room_next; /* the next chunk of its class with a free block */
     size_t bytes; /* the chunk's own size: AX__CHUNK, or more for one large block */
     size_t mapped; /* a mapping starts here (a region, or a large block's chunk): its size */
     uint32_t block_size;
     uint32_t blocks; /* how many fit */
-    uint32_t carved; /* blocks [0, carved) have been handed out at least once */
+    uint32_t free; /* blocks not handed out */
+    uint32_t lowest; /* no word of used[] below this one has a free block */
     int size_class; /* LARGE: one block, and the chunk goes when it is freed */
     uint64_t used[]; /* one bit per block: handed out and not freed */
 };
@@ -174,6 +174,7 @@ static struct ax__chunk *new_chunk(struct ax__slab *slab, int size_class, size_t
                                 .mapped = mapped,
                                 .block_size = (uint32_t)block_size,
                                 .blocks = blocks,
+                                .free = blocks,
                                 .size_class = size_class};
     if (slab->chunks != NULL)
         slab->chunks->prev = chunk;
@@ -183,33 +184,42 @@ static struct ax__chunk *new_chunk(struct ax__slab *slab, int size_class, size_t
     return chunk;
 }
 
+// snippet slab-alloc
+/* The lowest free block of the chunk: used[] has a clear bit at or after `lowest`. */
+static uint32_t take_lowest(struct ax__chunk *chunk)
+{
+    uint32_t w = chunk->lowest;
+    while (chunk->used[w] == ~(uint64_t)0)
+        w++;
+    chunk->lowest = w;
+    uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(~chunk->used[w]);
+    chunk->used[w] |= (uint64_t)1 << (i % 64);
+    chunk->free--;
+    return i;
+}
+
 void *ax__slab_alloc(struct ax__slab *slab, size_t size)
 {
     int size_class = class_of(size);
     size_t block_size = size_class == LARGE ? (size + 15) & ~(size_t)15 : class_size(size_class);
-    char *block = NULL;
-    if (size_class != LARGE && slab->free[size_class] != NULL) {
-        block = slab->free[size_class];
-        memcpy(&slab->free[size_class], block, sizeof(void *)); /* the next free block */
-    } else {
-        /* Only the newest chunk of a class may have blocks never handed out. */
-        struct ax__chunk *chunk = size_class == LARGE ? NULL : slab->newest[size_class];
-        if (chunk == NULL || chunk->carved == chunk->blocks) {
-            if ((chunk = new_chunk(slab, size_class, block_size)) == NULL)
-                return NULL;
-            if (size_class != LARGE)
-                slab->newest[size_class] = chunk;
-        }
-        block = block_at(chunk, chunk->carved++);
+    struct ax__chunk *chunk = size_class == LARGE ? NULL : slab->room[size_class];
+    if (chunk == NULL) {
+        if ((chunk = new_chunk(slab, size_class, block_size)) == NULL)
+            return NULL;
+        if (size_class != LARGE)
+            slab->room[size_class] = chunk;
     }
-    struct ax__chunk *chunk = chunk_of(block);
-    uint32_t i = index_of(chunk, block);
-    chunk->used[i / 64] |= (uint64_t)1 << (i % 64);
+    char *block = block_at(chunk, take_lowest(chunk));
+    if (chunk->free == 0 && size_class != LARGE) { /* full: off the class's list */
+        slab->room[size_class] = chunk->room_next;
+        chunk->room_next = NULL;
+    }
     UNPOISON(block, block_size);
     HEAP_ALLOC(block, block_size);
     memset(block, 0, block_size);
     return block;
 }
+// end snippet
 
 /* Takes a chunk off the slab's list and gives back the mapping that starts at it, if
  * one does: a region goes with its first chunk, which is the last of it on the list. */
@@ -231,10 +241,7 @@ static void unmap_chunk(struct ax__chunk *chunk)
 
 static bool chunk_in_use(const struct ax__chunk *chunk)
 {
-    for (uint32_t w = 0; w < (chunk->carved + 63) / 64; w++)
-        if (chunk->used[w] != 0)
-            return true;
-    return false;
+    return chunk->free < chunk->blocks;
 }
 
 void ax__slab_free(void *block)
@@ -243,16 +250,17 @@ void ax__slab_free(void *block)
     struct ax__slab *slab = chunk->slab;
     uint32_t i = index_of(chunk, block);
     chunk->used[i / 64] &= ~((uint64_t)1 << (i % 64));
+    if (i / 64 < chunk->lowest)
+        chunk->lowest = i / 64;
     HEAP_FREE(block);
-    if (chunk->size_class == LARGE) {
-        if (slab->visiting == 0) /* else ax__slab_visit unmaps it when it is done */
+    POISON(block, chunk->block_size);
+    if (chunk->free++ > 0 || chunk->size_class == LARGE) {
+        if (chunk->size_class == LARGE && slab->visiting == 0) /* else visit unmaps it */
             unmap_chunk(chunk);
         return;
     }
-    HEAP_LINK(block);
-    memcpy(block, &slab->free[chunk->size_class], sizeof(void *));
-    slab->free[chunk->size_class] = block;
-    POISON((char *)block + sizeof(void *), chunk->block_size - sizeof(void *));
+    chunk->room_next = slab->room[chunk->size_class]; /* was full: has room again */
+    slab->room[chunk->size_class] = chunk;
 }
 
 void *ax__slab_owner(const void *block)
@@ -264,7 +272,7 @@ void ax__slab_visit(struct ax__slab *slab, void (*visit)(void *block, void *arg)
 {
     slab->visiting++; /* a large chunk freed meanwhile stays mapped until the end */
     for (struct ax__chunk *c = slab->chunks; c != NULL; c = c->next)
-        for (uint32_t i = 0; i < c->carved; i++)
+        for (uint32_t i = 0; i < c->blocks; i++)
             if (c->used[i / 64] & (uint64_t)1 << (i % 64))
                 visit(block_at(c, i), arg);
     if (--slab->visiting > 0)

@@ -8,10 +8,13 @@
  * no pointer, and a way for the executor to visit every task it owns. So blocks are cut
  * from chunks of AX__CHUNK bytes, each aligned to its own size: masking a block's
  * address finds its chunk, and the chunk's header names the owner. Sizes are rounded up
- * to a size class (16-byte steps, then four classes per doubling); each class keeps a
- * free list threaded through its free blocks. A block too big for any class gets a
- * chunk of its own, given back when the block is freed; class chunks are kept for
- * reuse until the slab goes.
+ * to a size class (16-byte steps, then four classes per doubling). Each class hands out
+ * the lowest free block of one chunk, found in the chunk's bitmap, until that chunk is
+ * full, then moves to the next chunk with room: blocks freed in any order come back
+ * packed together, so a million tasks made after a million freed at random cost a
+ * miss per chunk, not a miss per task. A block too big for any class gets a chunk of
+ * its own, given back when the block is freed; class chunks are kept for reuse until
+ * the slab goes.
  *
  * Class chunks are carved in turn from regions the slab maps from the kernel, each
  * twice the size of the one before, from AX__REGION_MIN up to AX__REGION_MAX. A small
@@ -37,8 +40,7 @@ struct ax__chunk;
 struct ax__slab {
     void *owner; /* what ax__slab_owner returns for any block of this slab */
     struct ax__chunk *chunks; /* every chunk, newest first */
-    void *free[AX__SLAB_CLASSES]; /* per class: free blocks, linked through their first word */
-    struct ax__chunk *newest[AX__SLAB_CLASSES]; /* per class: the chunk blocks are cut from */
+    struct ax__chunk *room[AX__SLAB_CLASSES]; /* per class: chunks with a free block */
     char *region_next, *region_end; /* chunks not carved yet from the newest region */
     size_t region_size; /* the newest region's size */
     int visiting; /* inside ax__slab_visit: large chunks are unmapped after it */

@@ -28,8 +28,10 @@
  * Wakes are batched by construction: a receiver is woken only when it is parked (the
  * first value sent into an empty channel wakes it, and it then drains what arrived in
  * the meantime without further wakes), and a sender only when a slot frees while it is
- * parked. Between two tasks on one thread that is two task switches per `capacity`
- * values, not two per value.
+ * parked. Between two tasks on one thread that is one switch per batch, not two per
+ * value. A send or receive that completes at once counts against the task's
+ * cooperative budget (chapter 04), so a task that never has to wait still yields every
+ * AX_COOP_BUDGET values, and batches are at most that long.
  *
  * Ownership: the creator frees the channel with ax_chan_free once no future uses it.
  * One thread, as every primitive here.

@@ -43,8 +43,9 @@ struct ax_rate {
     uint64_t tat; /* 0: never used */
 };
 
-/* per_second > 0 and burst >= 1 (0 is taken as 1). */
-void ax_rate_init(struct ax_rate *rate, double per_second, uint32_t burst);
+/* per_second > 0 and burst >= 1 (0 is taken as 1): 0, or -EINVAL for a rate that
+ * cannot be (zero, negative, not a number), which leaves a limiter of one a second. */
+int ax_rate_init(struct ax_rate *rate, double per_second, uint32_t burst);
 
 /* Asks for one event at now_ns: 0 means allowed (and counted); > 0 is how many ns
  * until it would be (nothing is counted). */
@@ -71,6 +72,7 @@ struct ax_rate_wait {
     const char *key; /* the caller's string, valid until the wait finishes or is dropped */
     uint64_t reserved_tat; /* tat just after this wait's reservation; 0: none held */
     bool sleeping;
+    bool done;
     struct ax_sleep sleep;
 };
 

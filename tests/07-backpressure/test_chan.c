@@ -277,6 +277,26 @@ START_TEST(a_permit_released_unused_gives_its_slot_back)
 }
 END_TEST
 
+START_TEST(a_reserve_dropped_after_it_was_handed_a_slot_gives_the_slot_back)
+{
+    struct ax_executor *executor = axt_paused_executor();
+    struct ax_chan *chan = new_chan(1);
+    fill(chan, 1, 1);
+    struct ax_chan_reserve reserve;
+    ax_chan_reserve_init(&reserve, chan);
+    ck_assert(axt_poll_once(executor, &reserve.base) == AX_PENDING);
+    ck_assert_uint_eq(take(chan), 1); /* the freed slot is handed to the reserve */
+    uint64_t v = 2;
+    ck_assert_int_eq(ax_chan_try_send(chan, &v), -EAGAIN);
+    ax_future_drop(&reserve.base); /* never polled again: it gives the slot back */
+    ck_assert_ptr_null(reserve.permit.chan);
+    ck_assert_int_eq(ax_chan_try_send(chan, &v), 0);
+    ck_assert_uint_eq(take(chan), 2);
+    ax_chan_free(chan);
+    ax_executor_free(executor);
+}
+END_TEST
+
 START_TEST(a_permit_released_while_a_sender_waits_goes_to_that_sender)
 {
     struct ax_executor *executor = axt_paused_executor();
@@ -634,6 +654,7 @@ static Suite *chan_suite(void)
     tcase_add_test(tc, close_wakes_parked_receivers_with_eof);
     tcase_add_test(tc, sending_to_a_closed_channel_fails_with_epipe_and_takes_nothing);
     tcase_add_test(tc, a_permit_released_unused_gives_its_slot_back);
+    tcase_add_test(tc, a_reserve_dropped_after_it_was_handed_a_slot_gives_the_slot_back);
     tcase_add_test(tc, a_permit_released_while_a_sender_waits_goes_to_that_sender);
     tcase_add_test(tc, a_permit_sends_after_a_close_and_receivers_get_its_value_before_eof);
     tcase_add_test(tc, a_permit_released_after_a_close_wakes_receivers_with_eof);

@@ -10,6 +10,7 @@
 #include "ax/timer.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 
 #define MS (1000ull * 1000)
@@ -311,6 +312,10 @@ END_TEST
 
 START_TEST(a_bad_rate_is_refused)
 {
+    struct ax_rate rate;
+    ck_assert_int_eq(ax_rate_init(&rate, 0, 1), -EINVAL);
+    ck_assert_int_eq(ax_rate_init(&rate, INFINITY, 1), -EINVAL);
+    ck_assert_int_eq(ax_rate_init(&rate, 50, 1), 0);
     struct ax_rate_keyed *keyed;
     ck_assert_int_eq(ax_rate_keyed_new(&keyed, 0, 1), -EINVAL);
     ck_assert_int_eq(ax_rate_keyed_new(&keyed, -5, 1), -EINVAL);

@@ -24,6 +24,10 @@
 //!     overshoot_{p50,p99,max}_us        now - deadline over all the timers
 //!     steady_overshoot_p99_us   the same over the timers due after the last was armed
 //!
+//! Each is the median of ROUNDS rounds, the variants in turn, and the task rounds share
+//! one runtime after a first round on it while it is new, whose arming alone is
+//! reported (timers.task.insert_cold_ns_per_timer): bench/timers.c's rounds.
+//!
 //! The clock. tokio::time::Instant::now() is std::time::Instant::now() (tokio swaps in
 //! its own clock only when built with test-util and paused; this build has neither),
 //! and std's Instant on Linux reads clock_gettime(CLOCK_MONOTONIC): the clock that
@@ -53,6 +57,7 @@ use tokio_util::time::DelayQueue;
 const TIMERS: usize = 1_000_000;
 const SEED: u64 = 0x5EED000000000001;
 const SPREAD_NS: u64 = 1_000_000_001;
+const ROUNDS: usize = 3;
 
 fn fail(message: &str) -> ! {
     eprintln!("tokio-timers: {message}");
@@ -189,7 +194,23 @@ fn percentile_us(sorted: &[i64], p: f64) -> f64 {
     sorted[k] as f64 / 1000.0
 }
 
-fn report_run(variant: &str) {
+/// What one round measured, in bench/timers.c's order: insert_ns_per_timer, total_ms,
+/// overshoot_{p50,p99,max}_us, and steady_overshoot_p99_us when some timer was due
+/// after arming ended.
+struct Round {
+    values: [f64; 5],
+    steady: Option<f64>,
+}
+
+const METRICS: [(&str, &str); 5] = [
+    ("insert_ns_per_timer", "ns"),
+    ("total_ms", "ms"),
+    ("overshoot_p50_us", "us"),
+    ("overshoot_p99_us", "us"),
+    ("overshoot_max_us", "us"),
+];
+
+fn summarize(variant: &str) -> Round {
     let run = RUN.with(|run| std::mem::replace(&mut *run.borrow_mut(), Run::EMPTY));
     if run.fired != TIMERS {
         fail(&format!(
@@ -210,20 +231,34 @@ fn report_run(variant: &str) {
     }
     late.sort_unstable();
     steady.sort_unstable();
-    let insert_ns = run.armed_at as f64 / TIMERS as f64;
-    for (metric, value, unit) in [
-        ("insert_ns_per_timer", insert_ns, "ns"),
-        ("total_ms", run.last_fired as f64 / 1e6, "ms"),
-        ("overshoot_p50_us", percentile_us(&late, 0.50), "us"),
-        ("overshoot_p99_us", percentile_us(&late, 0.99), "us"),
-        ("overshoot_max_us", percentile_us(&late, 1.0), "us"),
-    ] {
+    Round {
+        values: [
+            run.armed_at as f64 / TIMERS as f64,
+            run.last_fired as f64 / 1e6,
+            percentile_us(&late, 0.50),
+            percentile_us(&late, 0.99),
+            percentile_us(&late, 1.0),
+        ],
+        steady: (!steady.is_empty()).then(|| percentile_us(&steady, 0.99)),
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Each metric's median over the rounds, as bench/timers.c's report.
+fn report_rounds(variant: &str, rounds: &[Round]) {
+    for (m, (metric, unit)) in METRICS.iter().enumerate() {
+        let value = median(rounds.iter().map(|r| r.values[m]).collect());
         report(&format!("timers.{variant}.{metric}"), value, unit);
     }
+    let steady: Vec<f64> = rounds.iter().filter_map(|r| r.steady).collect();
     if !steady.is_empty() {
         // else arming outlasted every deadline: no timer was steady (as bench/timers.c)
-        let p99 = percentile_us(&steady, 0.99);
-        report(&format!("timers.{variant}.steady_overshoot_p99_us"), p99, "us");
+        let name = format!("timers.{variant}.steady_overshoot_p99_us");
+        report(&name, median(steady), "us");
     }
 }
 
@@ -270,8 +305,7 @@ async fn sleeper(deadline: tokio::time::Instant, due_ns: u64, index: u32, done: 
     }
 }
 
-fn task_variant(done: &'static Notify) {
-    let runtime = new_runtime();
+fn task_variant(runtime: &Runtime, done: &'static Notify) -> Round {
     run_init();
     // The tasks are spawned from a task of this runtime, onto its own run queue (the way
     // bench/timers.c spawns onto its executor's), and run once it yields.
@@ -283,8 +317,7 @@ fn task_variant(done: &'static Notify) {
         }
         done.notified().await;
     });
-    drop(runtime);
-    report_run("task");
+    summarize("task")
 }
 
 // ---- DelayQueue entries -----------------------------------------------------------------
@@ -312,7 +345,7 @@ impl Future for Drain {
     }
 }
 
-fn delayqueue_variant() {
+fn delayqueue_variant() -> Round {
     let runtime = new_runtime();
     run_init();
     let task = runtime.spawn(async {
@@ -337,7 +370,7 @@ fn delayqueue_variant() {
         fail(&format!("delayqueue: {e}"));
     }
     drop(runtime);
-    report_run("delayqueue");
+    summarize("delayqueue")
 }
 
 fn main() {
@@ -355,7 +388,18 @@ fn main() {
         std::process::exit(if help { 0 } else { 2 });
     }
     report("timers.count", TIMERS as f64, "timers");
-    delayqueue_variant();
+    // bench/timers.c's rounds: the task rounds share one runtime, as a long-running
+    // program's tasks do, after a first round on it while it is new.
     let done: &'static Notify = Box::leak(Box::new(Notify::new()));
-    task_variant(done);
+    let runtime = new_runtime();
+    let cold = task_variant(&runtime, done);
+    let (mut queue, mut task) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        queue.push(delayqueue_variant());
+        task.push(task_variant(&runtime, done));
+    }
+    drop(runtime);
+    report_rounds("delayqueue", &queue);
+    report_rounds("task", &task);
+    report("timers.task.insert_cold_ns_per_timer", cold.values[0], "ns");
 }
