@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+// snippet chan-struct
 struct ax_chan {
     size_t capacity, value_size;
     size_t head; /* the ring index of the oldest value */
@@ -26,6 +27,7 @@ struct ax_chan {
     struct ax_waitq receivers; /* struct ax_chan_recv, by waiter */
     unsigned char ring[]; /* capacity * value_size bytes */
 };
+// end snippet
 
 int ax_chan_new(struct ax_chan **out, size_t capacity, size_t value_size)
 {
@@ -77,6 +79,7 @@ static bool drained(const struct ax_chan *chan)
     return chan->closed && chan->len == 0 && chan->held == 0;
 }
 
+// snippet chan-slots
 /* A slot came free: it goes to the oldest waiting sender, if any (FIFO). */
 static void slot_freed(struct ax_chan *chan)
 {
@@ -98,6 +101,7 @@ static bool take_free_slot(struct ax_chan *chan)
     chan->held++;
     return true;
 }
+// end snippet
 
 /* memcpy with the common sizes spelled out: a copy of a known size compiles to one
  * move, where memcpy(.., .., value_size) is a call per message. */
@@ -118,6 +122,7 @@ static inline void copy_value(void *to, const void *from, size_t size)
     }
 }
 
+// snippet chan-push
 static void push_value(struct ax_chan *chan, const void *value)
 {
     size_t tail = chan->head + chan->len;
@@ -129,6 +134,7 @@ static void push_value(struct ax_chan *chan, const void *value)
     if (!ax_waitq_empty(&chan->receivers)) /* only a parked receiver needs a wake */
         ax_waitq_wake_one(&chan->receivers);
 }
+// end snippet
 
 static void pop_value(struct ax_chan *chan, void *out)
 {
@@ -224,6 +230,7 @@ static ax_result reserve_poll(struct ax_future *self, struct ax_context *cx)
     return AX_PENDING;
 }
 
+// snippet chan-reserve-drop
 static void reserve_drop(struct ax_future *self)
 {
     struct ax_chan_reserve *r = (struct ax_chan_reserve *)self;
@@ -234,6 +241,7 @@ static void reserve_drop(struct ax_future *self)
     }
     r->state = AX_CHAN_DONE; /* a finished reserve's permit is the caller's */
 }
+// end snippet
 
 static const struct ax_future_ops reserve_ops = {.poll = reserve_poll, .drop = reserve_drop};
 
@@ -302,6 +310,7 @@ static ax_result recv_poll(struct ax_future *self, struct ax_context *cx)
     return AX_PENDING;
 }
 
+// snippet chan-recv-drop
 static void recv_drop(struct ax_future *self)
 {
     struct ax_chan_recv *recv = (struct ax_chan_recv *)self;
@@ -309,6 +318,7 @@ static void recv_drop(struct ax_future *self)
         ax_waitq_wake_one(&recv->chan->receivers); /* its wake was for a value still there */
     recv->state = AX_CHAN_DONE;
 }
+// end snippet
 
 static const struct ax_future_ops recv_ops = {.poll = recv_poll, .drop = recv_drop};
 

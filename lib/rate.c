@@ -27,6 +27,7 @@ int ax_rate_init(struct ax_rate *rate, double per_second, uint32_t burst)
     return err;
 }
 
+// snippet rate-gcra
 /* The GCRA step for one event at now, on a tat kept wherever the caller keeps it (0:
  * never used, the same as a tat that has passed). Returns the time the event is
  * allowed, >= now. With `reserve`, the event is counted even if that time is later
@@ -39,6 +40,7 @@ static uint64_t gcra(const struct ax_rate *rate, uint64_t *tat, uint64_t now, bo
         *tat = base + rate->interval;
     return allowed;
 }
+// end snippet
 
 int64_t ax_rate_check(struct ax_rate *rate, uint64_t now_ns)
 {

@@ -18,6 +18,7 @@ int ax_sem_try_acquire(struct ax_sem *sem, size_t n)
     return 0;
 }
 
+// snippet sem-hand-off
 /* Hands permits to the head of the line while its whole request fits. A head that does
  * not fit stops everyone behind it: that is the fairness. */
 static void hand_off(struct ax_sem *sem)
@@ -32,6 +33,7 @@ static void hand_off(struct ax_sem *sem)
         ax_waitq_wake_one(&sem->waiters);
     }
 }
+// end snippet
 
 void ax_sem_release(struct ax_sem *sem, size_t n)
 {
@@ -63,6 +65,7 @@ static ax_result acquire_poll(struct ax_future *self, struct ax_context *cx)
     return AX_PENDING;
 }
 
+// snippet sem-acquire-drop
 static void acquire_drop(struct ax_future *self)
 {
     struct ax_sem_acquire *a = (struct ax_sem_acquire *)self;
@@ -78,6 +81,7 @@ static void acquire_drop(struct ax_future *self)
     }
     a->state = AX_SEM_DONE;
 }
+// end snippet
 
 static const struct ax_future_ops acquire_ops = {.poll = acquire_poll, .drop = acquire_drop};
 

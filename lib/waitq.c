@@ -30,6 +30,7 @@ void ax_waitq_park_front(struct ax_waitq *q, struct ax_waiter *w, struct ax_cont
     set_waker(w, cx);
 }
 
+// snippet waitq-wake-one
 bool ax_waitq_wake_one(struct ax_waitq *q)
 {
     struct ax_list *node = ax_list_pop_front(&q->waiters);
@@ -40,6 +41,7 @@ bool ax_waitq_wake_one(struct ax_waitq *q)
     ax_wake(&w->waker);
     return true;
 }
+// end snippet
 
 size_t ax_waitq_wake_all(struct ax_waitq *q)
 {

@@ -206,6 +206,7 @@ struct producer {
     struct ax_sleep sleep;
 };
 
+// snippet queue-growth-producer
 static ax_result producer_poll(struct ax_future *self, struct ax_context *cx)
 {
     struct producer *p = (struct producer *)self;
@@ -240,6 +241,7 @@ static ax_result producer_poll(struct ax_future *self, struct ax_context *cx)
     close_queue(r);
     AX_ASYNC_END(&p->co, 0);
 }
+// end snippet
 
 static void producer_drop(struct ax_future *self)
 {

@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+// snippet waitq-struct
 struct ax_waitq {
     struct ax_list waiters; /* struct ax_waiter, by link, oldest first */
 };
@@ -42,6 +43,7 @@ struct ax_waiter {
     struct ax_waker waker;
     bool woken; /* taken off the queue by a wake, not yet cleared by the primitive */
 };
+// end snippet
 
 void ax_waitq_init(struct ax_waitq *q);
 
