@@ -28,35 +28,6 @@
 
 enum { MESSAGES = 1000000, CAPACITY = 1024, ROUND_TRIPS = 1000000, ROUNDS = 5 };
 
-static struct ax_executor *new_executor(void)
-{
-    struct ax_executor *executor;
-    int err = ax_executor_new(&executor, NULL);
-    if (err < 0)
-        bench_fail("executor: %s", ax_strerror(err));
-    return executor;
-}
-
-static void *alloc_task(struct ax_executor *executor, size_t size)
-{
-    void *storage = ax_task_alloc(executor, size);
-    if (storage == NULL)
-        bench_fail("out of memory");
-    return storage;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double values[ROUNDS])
-{
-    qsort(values, ROUNDS, sizeof values[0], by_value);
-    return values[ROUNDS / 2];
-}
-
 /* ---- channel ------------------------------------------------------------------------------ */
 
 /* Sends 0, 1, ..., MESSAGES - 1, then closes the channel. */
@@ -124,15 +95,15 @@ static const struct ax_future_ops consumer_ops = {.poll = consumer_poll, .drop =
 
 static double chan_msgs_per_s(void)
 {
-    struct ax_executor *executor = new_executor();
+    struct ax_executor *executor = bench_executor_new();
     struct ax_chan *chan;
     int err = ax_chan_new(&chan, CAPACITY, sizeof(uint64_t));
     if (err < 0)
         bench_fail("channel: %s", ax_strerror(err));
     uint64_t start = ax_now_ns();
-    struct producer *p = alloc_task(executor, sizeof *p);
+    struct producer *p = bench_task_alloc(executor, sizeof *p);
     *p = (struct producer){.base = {&producer_ops}, .chan = chan};
-    struct consumer *c = alloc_task(executor, sizeof *c);
+    struct consumer *c = bench_task_alloc(executor, sizeof *c);
     *c = (struct consumer){.base = {&consumer_ops}, .chan = chan};
     struct ax_task *sender = ax_task_spawn(&p->base), *receiver = ax_task_spawn(&c->base);
     ax_result sent = ax_block_on(executor, sender);
@@ -189,8 +160,8 @@ static const struct ax_future_ops cycler_ops = {.poll = cycler_poll, .drop = cyc
 
 static double round_trip_ns(struct ax_sem *sem, struct ax_mutex *mutex)
 {
-    struct ax_executor *executor = new_executor();
-    struct cycler *c = alloc_task(executor, sizeof *c);
+    struct ax_executor *executor = bench_executor_new();
+    struct cycler *c = bench_task_alloc(executor, sizeof *c);
     *c = (struct cycler){.base = {&cycler_ops}, .sem = sem, .mutex = mutex};
     uint64_t start = ax_now_ns();
     ax_result rc = ax_block_on(executor, ax_task_spawn(&c->base));
@@ -216,8 +187,8 @@ int main(int argc, char **argv)
         acquire[i] = round_trip_ns(&sem, NULL);
         lock[i] = round_trip_ns(NULL, &mutex);
     }
-    bench_report("chan.msgs_per_s", median(msgs), "msg/s");
-    bench_report("sem.acquire_ns", median(acquire), "ns");
-    bench_report("mutex.lock_ns", median(lock), "ns");
+    bench_report("chan.msgs_per_s", bench_median(msgs, ROUNDS), "msg/s");
+    bench_report("sem.acquire_ns", bench_median(acquire, ROUNDS), "ns");
+    bench_report("mutex.lock_ns", bench_median(lock, ROUNDS), "ns");
     return 0;
 }

@@ -20,6 +20,9 @@
 #include "ax/clock.h"
 #include "ax/error.h"
 #include "ax/net.h"
+//> 04
+#include "ax/task.h"
+//< 04
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +56,20 @@ static inline void bench_report(const char *name, double value, const char *unit
 {
     printf("%s\t%.3f\t%s\n", name, value, unit);
     fflush(stdout);
+}
+
+static inline int bench_by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of n >= 1 measurements, which are sorted in place: what a benchmark
+ * reports of repeated runs, so that one slow spell of a shared machine does not decide. */
+static inline double bench_median(double *values, size_t n)
+{
+    qsort(values, n, sizeof values[0], bench_by_value);
+    return values[n / 2];
 }
 
 __attribute__((format(printf, 1, 2), noreturn)) static inline void bench_fail(const char *fmt, ...)
@@ -166,5 +183,25 @@ static inline void bench_server_stop(struct bench_server *server)
     kill(server->pid, SIGTERM);
     waitpid(server->pid, NULL, 0);
 }
+
+//> 04
+/* An executor and task storage, or a clear failure: a benchmark has no way on without. */
+static inline struct ax_executor *bench_executor_new(void)
+{
+    struct ax_executor *executor;
+    int err = ax_executor_new(&executor, NULL);
+    if (err < 0)
+        bench_fail("executor: %s", ax_strerror(err));
+    return executor;
+}
+
+static inline void *bench_task_alloc(struct ax_executor *executor, size_t size)
+{
+    void *storage = ax_task_alloc(executor, size);
+    if (storage == NULL)
+        bench_fail("out of memory");
+    return storage;
+}
+//< 04
 
 #endif

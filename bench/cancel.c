@@ -104,10 +104,7 @@ int main(int argc, char **argv)
 {
     bench_args(argc, argv, "aborting 100,000 tasks parked on I/O and on timers, per task");
     int io_tasks = io_task_budget();
-    struct ax_executor *executor;
-    int err = ax_executor_new(&executor, NULL);
-    if (err < 0)
-        bench_fail("executor: %s", ax_strerror(err));
+    struct ax_executor *executor = bench_executor_new();
     static struct ax_task *tasks[TASKS];
     for (int i = 0; i < TASKS; i++)
         tasks[i] = spawn_parked(executor, i < io_tasks);

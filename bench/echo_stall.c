@@ -77,12 +77,6 @@ static double stall_trial(const struct bench_server *server)
 }
 // end snippet
 
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
     bench_args(argc, argv,
@@ -97,11 +91,10 @@ int main(int argc, char **argv)
         double ms[TRIALS];
         for (int trial = 0; trial < TRIALS; trial++)
             ms[trial] = stall_trial(&server);
-        qsort(ms, TRIALS, sizeof ms[0], by_value);
 
         char name[64];
         snprintf(name, sizeof name, "echo.stall_ms.%s", servers[i].variant);
-        bench_report(name, ms[TRIALS / 2], "ms");
+        bench_report(name, bench_median(ms, TRIALS), "ms");
         bench_server_stop(&server);
     }
     return 0;

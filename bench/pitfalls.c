@@ -27,12 +27,6 @@ struct result {
     double values[MAX_RUNS];
 };
 
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Runs build/bin/<demo> --tsv `runs` times and reports each result's median. */
 static void relay(const char *demo, int runs)
 {
@@ -71,8 +65,8 @@ static void relay(const char *demo, int runs)
             bench_fail("%s failed (run `make` first)", command);
     }
     for (int i = 0; i < count; i++) {
-        qsort(results[i].values, (size_t)runs, sizeof(double), by_value);
-        bench_report(results[i].name, results[i].values[runs / 2], results[i].unit);
+        bench_report(results[i].name, bench_median(results[i].values, (size_t)runs),
+                     results[i].unit);
     }
 }
 

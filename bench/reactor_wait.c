@@ -66,12 +66,6 @@ static double time_passes(struct ax_reactor *reactor, long iterations, long *cal
 }
 // end snippet
 
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The median cost of one pass while `idle` descriptors are watched; -1 if the backend
  * cannot watch that many. */
 static double measure(const char *backend, int idle)
@@ -102,8 +96,7 @@ static double measure(const char *backend, int idle)
         double ns[BATCHES];
         for (int b = 0; b < BATCHES; b++)
             ns[b] = time_passes(reactor, iterations, &calls);
-        qsort(ns, BATCHES, sizeof ns[0], by_value);
-        result = ns[BATCHES / 2];
+        result = bench_median(ns, BATCHES);
     } else {
         fprintf(stderr, "reactor_wait: %s cannot watch %d descriptors (%s); skipped\n", backend,
                 idle + 1, ax_strerror(err));

@@ -35,35 +35,6 @@ enum {
     ROUNDS = 5,
 };
 
-static struct ax_executor *new_executor(void)
-{
-    struct ax_executor *executor;
-    int err = ax_executor_new(&executor, NULL);
-    if (err < 0)
-        bench_fail("executor: %s", ax_strerror(err));
-    return executor;
-}
-
-static void *alloc_task(struct ax_executor *executor, size_t size)
-{
-    void *storage = ax_task_alloc(executor, size);
-    if (storage == NULL)
-        bench_fail("out of memory");
-    return storage;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double values[ROUNDS])
-{
-    qsort(values, ROUNDS, sizeof values[0], by_value);
-    return values[ROUNDS / 2];
-}
-
 /* ---- spawn ------------------------------------------------------------------------------- */
 
 /* The smallest task: finishes at once with its value. */
@@ -124,8 +95,8 @@ static const struct ax_future_ops spawner_ops = {.poll = spawner_poll, .drop = s
 
 static double spawn_ns(void)
 {
-    struct ax_executor *executor = new_executor();
-    struct spawner *s = alloc_task(executor, sizeof *s);
+    struct ax_executor *executor = bench_executor_new();
+    struct spawner *s = bench_task_alloc(executor, sizeof *s);
     s->base.ops = &spawner_ops;
     s->total = SPAWNED;
     uint64_t start = ax_now_ns();
@@ -159,7 +130,7 @@ static long rss_kb(void)
 /* A parked task: its whole future is one wait on the shared event. */
 static struct ax_task *spawn_waiter(struct ax_executor *executor, struct ax_event *event)
 {
-    struct ax_event_wait *wait = alloc_task(executor, sizeof *wait);
+    struct ax_event_wait *wait = bench_task_alloc(executor, sizeof *wait);
     ax_event_wait_init(wait, event);
     return ax_task_spawn(&wait->base);
 }
@@ -167,14 +138,14 @@ static struct ax_task *spawn_waiter(struct ax_executor *executor, struct ax_even
 
 static double parked_bytes(void)
 {
-    struct ax_executor *executor = new_executor();
+    struct ax_executor *executor = bench_executor_new();
     struct ax_event event;
     ax_event_init(&event);
     malloc_trim(0); /* count from what is really in use */
     long before = rss_kb();
     for (int i = 0; i < PARKED; i++)
         ax_task_detach(spawn_waiter(executor, &event));
-    struct trivial *last = alloc_task(executor, sizeof *last);
+    struct trivial *last = bench_task_alloc(executor, sizeof *last);
     last->base.ops = &trivial_ops;
     ax_block_on(executor, ax_task_spawn(&last->base)); /* every waiter has polled and parked */
     if (ax_executor_tasks(executor) != PARKED)
@@ -230,11 +201,11 @@ static const struct ax_future_ops player_ops = {.poll = player_poll};
 
 static double switch_ns(void)
 {
-    struct ax_executor *executor = new_executor();
+    struct ax_executor *executor = bench_executor_new();
     struct table table = {.target = SWITCHES};
     struct ax_task *players[2];
     for (int i = 0; i < 2; i++) {
-        struct player *p = alloc_task(executor, sizeof *p);
+        struct player *p = bench_task_alloc(executor, sizeof *p);
         *p = (struct player){.base = {&player_ops}, .table = &table, .me = i};
         players[i] = ax_task_spawn(&p->base);
     }
@@ -286,10 +257,10 @@ int main(int argc, char **argv)
         spawn[i] = spawn_ns();
         switches[i] = switch_ns();
     }
-    bench_report("tasks.spawn_ns", median(spawn), "ns");
+    bench_report("tasks.spawn_ns", bench_median(spawn, ROUNDS), "ns");
     bench_report("tasks.parked_bytes", parked_bytes(), "bytes");
     bench_report("tasks.parked_future_bytes", sizeof(struct ax_event_wait), "bytes");
-    bench_report("tasks.switch_ns", median(switches), "ns");
+    bench_report("tasks.switch_ns", bench_median(switches, ROUNDS), "ns");
     relay_concurrent_fetch();
     return 0;
 }

@@ -164,12 +164,6 @@ static void summarize(const char *variant, struct run *run, struct round *round)
     free(run->seen);
 }
 
-static int by_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Each metric's median over the rounds. */
 static void report(const char *variant, const struct round rounds[ROUNDS])
 {
@@ -182,9 +176,8 @@ static void report(const char *variant, const struct round rounds[ROUNDS])
                 values[n++] = rounds[r].value[m];
         if (n == 0) /* arming outlasted every deadline in every round: no timer was steady */
             continue;
-        qsort(values, n, sizeof *values, by_double);
         snprintf(name, sizeof name, "timers.%s.%s", variant, metric[m].name);
-        bench_report(name, values[n / 2], metric[m].unit);
+        bench_report(name, bench_median(values, n), metric[m].unit);
     }
 }
 
@@ -402,10 +395,7 @@ int main(int argc, char **argv)
                "a million timers over one second: insert cost, total time and lateness, as tasks, "
                "as wheel entries and as heap entries");
     bench_report("timers.count", TIMERS, "timers");
-    struct ax_executor *executor;
-    int err = ax_executor_new(&executor, NULL);
-    if (err < 0)
-        bench_fail("executor: %s", ax_strerror(err));
+    struct ax_executor *executor = bench_executor_new();
     struct round wheel[ROUNDS], heap[ROUNDS], task[ROUNDS], task_cold;
     task_variant(executor, &task_cold); /* the executor's first million tasks */
     for (int r = 0; r < ROUNDS; r++) { /* interleaved: a slow spell of the machine hits all three */
