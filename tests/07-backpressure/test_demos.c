@@ -1,10 +1,16 @@
-/* Chapter 07's pitfall demo tells the story the chapter says it tells. queue-growth
- * runs a producer ten times faster than its consumer: through the unbounded list its
- * backlog grows past any capacity and is still there at the end; through an ax_chan of
- * capacity 8 the backlog never passes 8, the producer waits for room, and it produces
- * about what the consumer takes. The demo runs on virtual time, so its counts are the
- * same on every run (and under valgrind); the tests still leave a margin of a few
- * messages on the counts that depend on which task a turn polls first. */
+/* Chapter 07's pitfall demos tell the stories the chapter says they tell.
+ *
+ * queue-growth runs a producer ten times faster than its consumer: through the
+ * unbounded list its backlog grows past any capacity and is still there at the end;
+ * through an ax_chan of capacity 8 the backlog never passes 8, the producer waits for
+ * room, and it produces about what the consumer takes. The demo runs on virtual time,
+ * so its counts are the same on every run (and under valgrind); the tests still leave a
+ * margin of a few messages on the counts that depend on which task a turn polls first.
+ *
+ * mutex-across-await holds a lock across a sleep while a second task wants it. It runs
+ * on real time, so these tests assert outcomes and only the bounds that blocking
+ * implies (a timedlock that timed out waited at least its timeout; a task that waited
+ * for a holder waited for at least part of its hold), never how fast anything was. */
 #include "axtest.h"
 #include "demo.h"
 
@@ -125,6 +131,108 @@ START_TEST(bounded_channel_holds_a_fraction_of_the_unbounded_bytes)
 }
 END_TEST
 
+/* ---- mutex-across-await ------------------------------------------------------------- */
+
+/* One row of mutex-across-await's table. */
+struct lock_row {
+    unsigned long long b_waited, a_late, ticks_seen, ticks_due, max_late; /* ms, counts */
+    char outcome[64];
+};
+
+/* Runs mutex-across-await with args, checks it exits 0, and reads its output. */
+static void run_mutex_demo(const char *const args[], char *out, size_t size)
+{
+    int fd;
+    pid_t pid = axt_demo_spawn("mutex-across-await", args, 0, &fd, NULL);
+    size_t n = axt_read_within(fd, out, size - 1, RUN_MS);
+    out[n] = '\0';
+    close(fd);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "mutex-across-await exited with status %#x:\n%s", status, out);
+}
+
+/* The table row for lock ("pthread", "async"), or the test fails. */
+static struct lock_row row_of(const char *out, const char *lock)
+{
+    const char *table = strstr(out, "\nlock ");
+    ck_assert_msg(table != NULL, "no table in the output:\n%s", out);
+    for (const char *line = table + 1; line != NULL && *line != '\0';) {
+        size_t len = strlen(lock);
+        if (strncmp(line, lock, len) == 0 && line[len] == ' ') {
+            struct lock_row r = {0};
+            int used = 0;
+            int got = sscanf(line + len, " %llu %llu %llu %llu %llu %n", &r.b_waited, &r.a_late,
+                             &r.ticks_seen, &r.ticks_due, &r.max_late, &used);
+            ck_assert_msg(got == 5, "a short \"%s\" row in the output:\n%s", lock, out);
+            size_t rest = strcspn(line + len + used, "\n");
+            ck_assert_uint_lt(rest, sizeof r.outcome);
+            memcpy(r.outcome, line + len + used, rest);
+            return r;
+        }
+        line = strchr(line, '\n');
+        line = line != NULL ? line + 1 : NULL;
+    }
+    ck_abort_msg("no \"%s\" row in the table:\n%s", lock, out);
+    return (struct lock_row){0};
+}
+
+START_TEST(pthread_mutex_held_across_an_await_blocks_the_loop_until_the_timeout)
+{
+    static char out[OUTPUT_MAX];
+    const char *const args[] = {"--lock", "pthread", "--hold-ms", "50", "--block-ms", "200", NULL};
+    run_mutex_demo(args, out, sizeof out);
+    struct lock_row r = row_of(out, "pthread");
+    ck_assert_str_eq(r.outcome, "ETIMEDOUT");
+    ck_assert_uint_ge(r.b_waited, 200); /* the timeout, and not a moment less */
+    /* A's 50 ms sleep could end only once B let go of the thread. */
+    ck_assert_uint_ge(r.a_late, 200 - 50 - 5);
+    /* The heartbeat slept through the block: a tick came at least half of it late,
+     * and most of the ticks due never came (missed ticks are skipped). */
+    ck_assert_uint_ge(r.max_late, 100);
+    ck_assert_uint_lt(2 * r.ticks_seen, r.ticks_due);
+    ck_assert_ptr_null(strstr(out, "\nasync "));
+}
+END_TEST
+
+START_TEST(errorcheck_pthread_mutex_refuses_the_holding_thread_at_once)
+{
+    static char out[OUTPUT_MAX];
+    const char *const args[] = {"--lock", "pthread",        "--hold-ms",  "20", "--block-ms",
+                                "1000",   "--pthread-type", "errorcheck", NULL};
+    run_mutex_demo(args, out, sizeof out);
+    struct lock_row r = row_of(out, "pthread");
+    ck_assert_str_eq(r.outcome, "EDEADLK");
+    ck_assert_uint_lt(r.b_waited, 1000); /* it did not wait for the deadline */
+}
+END_TEST
+
+START_TEST(async_mutex_hands_the_lock_over_while_the_loop_runs_on)
+{
+    static char out[OUTPUT_MAX];
+    const char *const args[] = {"--lock", "async", "--hold-ms", "100", NULL};
+    run_mutex_demo(args, out, sizeof out);
+    struct lock_row r = row_of(out, "async");
+    ck_assert_str_eq(r.outcome, "handed over");
+    ck_assert_uint_ge(r.b_waited, 50); /* B did wait for A */
+    ck_assert_uint_ge(r.ticks_seen, 3); /* the heartbeat ticked while A held the lock */
+    ck_assert_ptr_null(strstr(out, "\npthread "));
+}
+END_TEST
+
+START_TEST(mutex_demo_without_lock_compares_both)
+{
+    static char out[OUTPUT_MAX];
+    const char *const args[] = {"--block-ms", "200", NULL};
+    run_mutex_demo(args, out, sizeof out);
+    struct lock_row pthread = row_of(out, "pthread"), async = row_of(out, "async");
+    ck_assert_str_eq(pthread.outcome, "ETIMEDOUT");
+    ck_assert_str_eq(async.outcome, "handed over");
+    ck_assert_uint_ge(pthread.b_waited, 200);
+}
+END_TEST
+
 static Suite *demos_suite(void)
 {
     Suite *s = suite_create("07-demos");
@@ -133,6 +241,12 @@ static Suite *demos_suite(void)
     tcase_add_test(tc, bounded_channel_holds_the_backlog_at_its_capacity);
     tcase_add_test(tc, bounded_channel_slows_the_producer_to_the_consumers_pace);
     tcase_add_test(tc, bounded_channel_holds_a_fraction_of_the_unbounded_bytes);
+    suite_add_tcase(s, tc);
+    tc = axt_tcase("mutex-across-await");
+    tcase_add_test(tc, pthread_mutex_held_across_an_await_blocks_the_loop_until_the_timeout);
+    tcase_add_test(tc, errorcheck_pthread_mutex_refuses_the_holding_thread_at_once);
+    tcase_add_test(tc, async_mutex_hands_the_lock_over_while_the_loop_runs_on);
+    tcase_add_test(tc, mutex_demo_without_lock_compares_both);
     suite_add_tcase(s, tc);
     return s;
 }
