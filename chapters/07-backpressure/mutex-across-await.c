@@ -170,6 +170,7 @@ struct task_b {
     struct ax_mutex_lock lock;
 };
 
+// snippet mutex-demo-b
 static ax_result task_b_poll(struct ax_future *self, struct ax_context *cx)
 {
     struct task_b *b = (struct task_b *)self;
@@ -191,6 +192,7 @@ static ax_result task_b_poll(struct ax_future *self, struct ax_context *cx)
     r->b_done = true;
     AX_ASYNC_END(&b->co, 0);
 }
+// end snippet
 
 static void task_b_drop(struct ax_future *self)
 {
