@@ -237,8 +237,7 @@ static void heartbeat_drop(struct ax_future *self)
     AX_ASYNC_DROP(&((struct heartbeat *)self)->co);
 }
 
-static const struct ax_future_ops heartbeat_ops = {.poll = heartbeat_poll,
-                                                   .drop = heartbeat_drop};
+static const struct ax_future_ops heartbeat_ops = {.poll = heartbeat_poll, .drop = heartbeat_drop};
 
 /* ---- main ------------------------------------------------------------------------- */
 
@@ -271,15 +270,11 @@ static void fail(const char *what, int err)
 static struct options parse_options(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"lock", required_argument, NULL, 'l'},
-        {"hold-ms", required_argument, NULL, 'o'},
-        {"block-ms", required_argument, NULL, 'b'},
-        {"pthread-type", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'H'},
-        {0},
+        {"lock", required_argument, NULL, 'l'},     {"hold-ms", required_argument, NULL, 'o'},
+        {"block-ms", required_argument, NULL, 'b'}, {"pthread-type", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'H'},           {0},
     };
-    struct options o = {
-        .lock = LOCK_BOTH, .hold = 50 * AX_NS_PER_MS, .block = 500 * AX_NS_PER_MS};
+    struct options o = {.lock = LOCK_BOTH, .hold = 50 * AX_NS_PER_MS, .block = 500 * AX_NS_PER_MS};
     int opt;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
@@ -429,8 +424,8 @@ int main(int argc, char **argv)
         const struct run *r = &runs[i];
         printf("%-8s %13llu %17llu %11llu %10llu %14llu  %s\n",
                r->kind == LOCK_PTHREAD ? "pthread" : "async", ms(r->b_waited), ms(r->a_late),
-               (unsigned long long)r->ticks_seen, (unsigned long long)r->ticks_due,
-               ms(r->max_late), outcome(r));
+               (unsigned long long)r->ticks_seen, (unsigned long long)r->ticks_due, ms(r->max_late),
+               outcome(r));
     }
     return 0;
 }
