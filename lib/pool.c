@@ -239,9 +239,8 @@ static ax_result submit(struct ax_blocking *f, struct ax_context *cx)
     return AX_PENDING;
 }
 
-static ax_result blocking_poll(struct ax_future *self, struct ax_context *cx)
+static ax_result poll_work(struct ax_blocking *f, struct ax_context *cx)
 {
-    struct ax_blocking *f = (struct ax_blocking *)self;
     if (f->job != NULL) {
         struct ax__job *job = f->job;
         if (!job->arrived)
@@ -280,6 +279,16 @@ static ax_result blocking_poll(struct ax_future *self, struct ax_context *cx)
     return AX_PENDING;
 }
 
+static ax_result blocking_poll(struct ax_future *self, struct ax_context *cx)
+{
+    struct ax_blocking *f = (struct ax_blocking *)self;
+    f->owns_arg = true; /* from the first poll until a result */
+    ax_result result = poll_work(f, cx);
+    if (result != AX_PENDING)
+        f->owns_arg = false; /* the caller's again */
+    return result;
+}
+
 static void blocking_drop(struct ax_future *self)
 {
     struct ax_blocking *f = (struct ax_blocking *)self;
@@ -292,8 +301,12 @@ static void blocking_drop(struct ax_future *self)
     struct ax__job *job = f->job;
     f->job = NULL;
     ax_waker_drop(&f->waker);
-    if (job == NULL)
+    if (job == NULL) { /* never submitted: nobody else has arg */
+        if (f->owns_arg && f->drop_arg != NULL)
+            f->drop_arg(f->arg);
+        f->owns_arg = false;
         return;
+    }
     if (job->arrived) { /* the result came and nobody took it */
         drop_arg(job);
         free(job);

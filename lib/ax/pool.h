@@ -85,6 +85,7 @@ struct ax_blocking {
     bool try_only; /* a full pool is -EAGAIN, not a wait */
     bool use_own_pool; /* pool was NULL at init: the polling executor's own pool */
     bool cancelled; /* the pool shut down while this waited for room */
+    bool owns_arg; /* polled, and no result yet: arg is the work's */
     struct ax__job *job; /* submitted: until the result is handed over or dropped */
     struct ax_list room_link; /* waiting for room in the pool */
     struct ax_waker waker;
