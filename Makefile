@@ -1,7 +1,8 @@
 # The course's one build entry point. `make help` lists the targets.
 #
-# Everything generated goes under $(O) (default build/). The sanitizer build is the
-# same tree built again under build/asan with SAN=1, so the two never mix.
+# Everything generated goes under $(O) (default build/). The sanitizer builds are the
+# same tree built again under build/asan with SAN=1 (AddressSanitizer and UBSan) and
+# under build/tsan with SAN=thread (ThreadSanitizer), so they never mix.
 
 O        ?= build
 CC       ?= cc
@@ -14,6 +15,10 @@ SANITIZE  =
 ifeq ($(SAN),1)
 SANITIZE  = -fsanitize=address,undefined
 OPT       = -O1 $(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+ifeq ($(SAN),thread)
+SANITIZE  = -fsanitize=thread
+OPT       = -O1 $(SANITIZE) -fno-omit-frame-pointer
 endif
 CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -pthread
@@ -131,7 +136,7 @@ $(LIB_TESTS) $(SOLVED_TESTS): | $(DEMOS) $(BENCHES)
 
 RUN_TESTS = tools/run-tests
 
-.PHONY: deps deps-book test test-run test-exercises check-harness asan memcheck test-faults
+.PHONY: deps deps-book test test-run test-exercises check-harness asan tsan memcheck test-faults
 deps:
 	@tools/deps test
 
@@ -172,6 +177,21 @@ check-harness-run: $(foreach e,$(SELECTED_EXERCISES),$(EX_$(e)_READER) $(EX_$(e)
 
 asan: deps
 	@$(MAKE) --no-print-directory O=$(O)/asan SAN=1 test-run
+
+# The suites of the code that threads share (chapter 08's inbox and pool, and what
+# runs on the pool) under ThreadSanitizer, with no suppressions: a data race or a lock
+# taken in two orders fails the run. One process per suite (CK_FORK=no): TSan follows
+# threads, not Check's forks; `timeout` bounds the run, as Check's time limits would.
+TSAN_SUITES = $(patsubst %.c,%,$(wildcard tests/08-*/test_inbox.c tests/08-*/test_pool.c \
+                tests/08-*/test_file.c tests/08-*/test_resolve.c))
+
+tsan: deps
+	@$(MAKE) --no-print-directory O=$(O)/tsan SAN=thread tsan-run
+
+.PHONY: tsan-run
+tsan-run: $(TSAN_SUITES:%=$(O)/%)
+	@CK_FORK=no TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+	    timeout 900 $(RUN_TESTS) $^
 
 memcheck: deps
 	@command -v valgrind >/dev/null || { echo "memcheck needs valgrind: apt-get install valgrind" >&2; exit 1; }
@@ -246,6 +266,7 @@ help:
 	@echo '                     SAN=asan with AddressSanitizer + UBSan, SAN=valgrind under valgrind'
 	@echo 'make check-harness   prove each exercise stub fails and its solution passes'
 	@echo 'make asan            every test under AddressSanitizer + UBSan (build/asan)'
+	@echo 'make tsan            the thread pool'"'"'s and inbox'"'"'s suites under ThreadSanitizer (build/tsan)'
 	@echo 'make memcheck        every test under valgrind; leaks are errors'
 	@echo 'make test-faults     I/O tests with injected short reads/writes, EINTR, EAGAIN'
 	@echo 'make snapshots       write build/snapshots/NN-slug: the tree at the end of chapter NN'

@@ -31,6 +31,11 @@ struct ax_executor {
     bool paused; /* virtual time: the clock moves only when told to, or when idle */
     uint64_t virtual_now;
     //< 05
+    //> 08
+    struct ax__inbox *inbox; /* other threads' posts, made on first use (inbox.c) */
+    size_t remote_expected; /* posts expected from other threads: they will wake tasks */
+    struct ax_pool *pool; /* the executor's own thread pool, made on first use (pool.c) */
+    //< 08
 };
 //> 05
 
@@ -45,5 +50,13 @@ int64_t ax__time_to_next_timer(struct ax_executor *executor);
  * ready, the clock jumps to the next timer. 0 or -errno. */
 int ax__skip_to_next_timer(struct ax_executor *executor, bool look_at_io);
 //< 05
+//> 08
+
+/* Runs what other threads have posted so far, on the loop's thread (inbox.c). */
+void ax__inbox_drain(struct ax_executor *executor);
+
+/* For ax_executor_free: waits for every expected post, then closes the inbox. */
+void ax__inbox_free(struct ax_executor *executor);
+//< 08
 
 #endif

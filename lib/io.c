@@ -12,6 +12,9 @@
 #include "ax/reactor.h"
 
 #include <errno.h>
+//> 08
+#include <netdb.h>
+//< 08
 #include <unistd.h>
 
 // snippet io-call
@@ -141,11 +144,30 @@ static ax_result connect_result(struct ax_future *self, int fd)
 static ax_result connect_poll(struct ax_future *self, struct ax_context *cx)
 {
     struct ax_connect_future *f = (struct ax_connect_future *)self;
+    //> 08
+    if (!f->resolved) { /* first, the host's addresses, looked up off the loop */
+        ax_result found = ax_poll(&f->resolve.base, cx);
+        if (found == AX_PENDING || found < 0)
+            return found; /* pending, or AX_ENOHOST, AX_ERESOLVE, ... */
+        f->resolved = true;
+        f->next = f->addrs;
+    }
+    //< 08
     if (f->source == NULL) {
         int fd = -1;
-        int rc = ax_connect_start(f->host, f->port, &fd);
+        //> 04..08
+        //| int rc = ax_connect_start(f->host, f->port, &fd);
+        //| if (rc < 0 && rc != -EINPROGRESS)
+        //|     return rc;
+        //< 04
+        //> 08
+        if (f->next == NULL)
+            return -EINVAL; /* polled after it finished */
+        int rc = ax_connect_start_addr(f->next, &fd);
+        f->next = f->next->ai_next;
         if (rc < 0 && rc != -EINPROGRESS)
-            return rc;
+            return f->next != NULL ? connect_poll(self, cx) : rc; /* the next address */
+        //< 08
         int err = ax_source_open(cx->executor, fd, &f->source);
         if (err < 0) {
             close(fd);
@@ -164,12 +186,22 @@ static ax_result connect_poll(struct ax_future *self, struct ax_context *cx)
     else
         ax_source_close(f->source);
     f->source = NULL;
+    //> 08
+    if (result < 0 && f->next != NULL)
+        return connect_poll(self, cx); /* refused or unreachable there: the next address */
+    //< 08
     return result;
 }
 
 static void connect_drop(struct ax_future *self)
 {
     struct ax_connect_future *f = (struct ax_connect_future *)self;
+    //> 08
+    ax_future_drop(&f->resolve.base); /* a lookup still under way is abandoned */
+    if (f->addrs != NULL)
+        freeaddrinfo(f->addrs);
+    f->addrs = NULL;
+    //< 08
     if (f->source == NULL)
         return;
     ax_source_waiter_drop(&f->waiter);
@@ -183,4 +215,17 @@ void ax_connect_future_init(struct ax_connect_future *f, const char *host, uint1
                             struct ax_source **out)
 {
     *f = (struct ax_connect_future){.base = {&connect_ops}, .host = host, .port = port, .out = out};
+    //> 08
+    ax_resolve_init(&f->resolve, host, port, &f->addrs);
+    //< 08
 }
+//> 08
+
+void ax_connect_future_init_addrs(struct ax_connect_future *f, const struct addrinfo *addrs,
+                                  struct ax_source **out)
+{
+    *f = (struct ax_connect_future){
+        .base = {&connect_ops}, .out = out, .resolved = true, .next = addrs};
+    ax_resolve_init(&f->resolve, NULL, 0, NULL); /* never polled: dropping it is harmless */
+}
+//< 08

@@ -34,7 +34,14 @@ int ax__resolve(const char *host, uint16_t port, int flags, struct addrinfo **ou
         return -ENOMEM;
     case EAI_NONAME:
     case EAI_NODATA:
-        return -EHOSTUNREACH;
+        //> 01..08
+        //| return -EHOSTUNREACH;
+        //< 01
+        //> 08
+        return AX_ENOHOST; /* a name that does not exist is not a route that is down */
+    case EAI_AGAIN:
+        return AX_ERESOLVE;
+        //< 08
     default:
         return -EINVAL;
     }

@@ -6,6 +6,9 @@
 //> 05
 #include "ax/clock.h"
 //< 05
+//> 08
+#include "ax/pool.h"
+//< 08
 #include "executor.h"
 
 #include <errno.h>
@@ -359,6 +362,10 @@ void ax_executor_free(struct ax_executor *executor)
         found = false;
         ax__slab_visit(&executor->tasks, cancel_unfinished, &found);
     }
+    //> 08
+    ax_pool_free(executor->pool); /* its queued work withdrawn, its running work waited for */
+    ax__inbox_free(executor); /* and every other thread's work still under way */
+    //< 08
     ax__slab_visit(&executor->tasks, drop_leftover_output, NULL); /* references still held */
     ax__slab_destroy(&executor->tasks);
     //> 05
@@ -405,13 +412,22 @@ static int poll_io(struct ax_executor *executor)
     /* A source registered for good but waited on by nobody can wake nobody. */
     size_t wakers = executor->io_waiters + (size_t)ax_reactor_watching(executor->reactor) -
                     executor->edge_sources;
+    //> 08
+    wakers += executor->remote_expected; /* work on other threads, which will wake a task */
+    //< 08
     //> 04..05
     //| if (wakers == 0) /* no I/O that could wake a task */
     //|     return idle ? -EDEADLK : 0; /* idle: every task waits, and nothing can wake one */
     //| int rc = ax_reactor_run_once(executor->reactor, idle ? -1 : 0);
     //< 04
     //> 05
-    if (idle && executor->paused && executor->timers.count > 0)
+    bool time_may_jump = idle && executor->paused && executor->timers.count > 0;
+    //< 05
+    //> 08
+    time_may_jump &= executor->remote_expected == 0; /* other threads' work takes real time */
+    //< 08
+    //> 05
+    if (time_may_jump)
         return ax__skip_to_next_timer(executor, wakers > 0); /* virtual time: no waiting */
     int64_t timeout = idle ? ax__time_to_next_timer(executor) : 0; /* -1: no timer */
     if (wakers == 0 && (timeout < 0 || !idle)) /* no I/O, and no timer if idle */

@@ -16,6 +16,14 @@
 #define AX_ERROR_H
 
 #define AX_EOF (-4095)
+//> 08
+
+/* Name resolution's own failures (chapter 08), which no errno value names: the host
+ * name does not exist (getaddrinfo's EAI_NONAME), or the name servers could not be
+ * asked just now (EAI_AGAIN). Below every errno value too. */
+#define AX_ENOHOST  (-4094)
+#define AX_ERESOLVE (-4093)
+//< 08
 
 /* Text for any axle result code: ax_strerror(-ECONNREFUSED) is "Connection refused". */
 const char *ax_strerror(int err);

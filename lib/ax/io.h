@@ -16,6 +16,9 @@
 
 #include "ax/future.h"
 #include "ax/net.h"
+//> 08
+#include "ax/resolve.h"
+//< 08
 #include "ax/source.h"
 
 #include <stddef.h>
@@ -53,6 +56,13 @@ void ax_accept_future_init(struct ax_accept_future *f, struct ax_source *listene
 
 /* Connects to host:port: 0, with the connected socket stored in *out as a source the
  * caller now owns, or -errno. */
+//> 08
+/* The host's addresses are looked up on the executor's pool (ax/resolve.h; a numeric
+ * address is parsed at once), then tried in turn, each after the one before has
+ * failed, until one accepts; when none does, the result is the last one's error. A
+ * name that does not exist is AX_ENOHOST. (Racing the next address after a delay,
+ * instead of waiting for a failure, is Happy Eyeballs: chapter 05's exercise.) */
+//< 08
 struct ax_connect_future {
     struct ax_future base;
     const char *host;
@@ -60,8 +70,21 @@ struct ax_connect_future {
     struct ax_source **out;
     struct ax_source *source; /* the connecting socket, ours until handed out */
     struct ax_source_waiter waiter;
+    //> 08
+    struct ax_resolve resolve;
+    bool resolved;
+    struct addrinfo *addrs; /* what the lookup found: ours */
+    const struct addrinfo *next; /* the next address to try */
+    //< 08
 };
 void ax_connect_future_init(struct ax_connect_future *f, const char *host, uint16_t port,
                             struct ax_source **out);
+//> 08
+
+/* The same over addresses already known (from ax_resolve, or getaddrinfo), which stay
+ * the caller's and must outlive the future. */
+void ax_connect_future_init_addrs(struct ax_connect_future *f, const struct addrinfo *addrs,
+                                  struct ax_source **out);
+//< 08
 
 #endif
