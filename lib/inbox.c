@@ -32,6 +32,7 @@ struct ax__inbox {
     int fd; /* the eventfd */
 };
 
+// snippet inbox-drain
 /* The loop's side: reset the eventfd, take everything posted, and let each record do
  * what it came for, here, on the loop's thread. The eventfd is read before the list is
  * taken: a post that comes after the read either lands in the list taken now or,
@@ -54,6 +55,7 @@ static void drain(struct ax_executor *executor)
         remote = next;
     }
 }
+// end snippet
 
 void ax__inbox_drain(struct ax_executor *executor)
 {
@@ -104,6 +106,7 @@ int ax_remote_expect(struct ax_remote *remote, struct ax_executor *executor,
     return 0;
 }
 
+// snippet inbox-post
 void ax_remote_post(struct ax_remote *remote)
 {
     struct ax__inbox *inbox = remote->executor->inbox;
@@ -123,6 +126,7 @@ void ax_remote_post(struct ax_remote *remote)
     }
     pthread_mutex_unlock(&inbox->lock);
 }
+// end snippet
 
 void ax_remote_forget(struct ax_remote *remote)
 {

@@ -51,6 +51,7 @@ struct ax_pool {
 
 /* ---- the workers ------------------------------------------------------------------ */
 
+// snippet pool-worker
 static void *worker_main(void *arg)
 {
     struct ax_pool *pool = arg;
@@ -71,6 +72,7 @@ static void *worker_main(void *arg)
     pthread_mutex_unlock(&pool->lock);
     return NULL;
 }
+// end snippet
 
 /* ---- room in the pool -------------------------------------------------------------- */
 
@@ -194,6 +196,7 @@ static void drop_arg(struct ax__job *job)
         job->drop_arg(job->arg);
 }
 
+// snippet pool-arrived
 /* On the loop: the worker is done with the job. */
 static void job_arrived(struct ax_remote *remote)
 {
@@ -207,6 +210,7 @@ static void job_arrived(struct ax_remote *remote)
     job->arrived = true;
     ax_waker_wake(&job->future->waker);
 }
+// end snippet
 
 static ax_result submit(struct ax_blocking *f, struct ax_context *cx)
 {
@@ -289,6 +293,7 @@ static ax_result blocking_poll(struct ax_future *self, struct ax_context *cx)
     return result;
 }
 
+// snippet blocking-drop
 static void blocking_drop(struct ax_future *self)
 {
     struct ax_blocking *f = (struct ax_blocking *)self;
@@ -327,6 +332,7 @@ static void blocking_drop(struct ax_future *self)
     drop_arg(job);
     free(job);
 }
+// end snippet
 
 static const struct ax_future_ops blocking_ops = {.poll = blocking_poll, .drop = blocking_drop};
 

@@ -91,6 +91,7 @@ struct hasher {
     };
 };
 
+// snippet loop-lag-hasher
 static ax_result hasher_poll(struct ax_future *self, struct ax_context *cx)
 {
     struct hasher *h = (struct hasher *)self;
@@ -120,6 +121,7 @@ static ax_result hasher_poll(struct ax_future *self, struct ax_context *cx)
         h->hashes += h->offload;
     }
 }
+// end snippet
 
 static void hasher_drop(struct ax_future *self)
 {
