@@ -184,6 +184,31 @@ static inline void bench_server_stop(struct bench_server *server)
     waitpid(server->pid, NULL, 0);
 }
 
+/* Runs `program args` from the folder this benchmark's binary is in (build/bin/), a
+ * chapter's demo that prints its own name<TAB>value<TAB>unit lines, and passes those
+ * lines on as this benchmark's. */
+static inline void bench_relay(const char *program_and_args)
+{
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len < 0)
+        bench_fail("cannot find my own binary");
+    self[len] = '\0';
+    char command[4200];
+    snprintf(command, sizeof command, "%.*s/%s", (int)(strrchr(self, '/') - self), self,
+             program_and_args);
+    fflush(stdout);
+    FILE *out = popen(command, "r");
+    if (out == NULL)
+        bench_fail("cannot run %s", command);
+    char line[256];
+    while (fgets(line, sizeof line, out) != NULL)
+        fputs(line, stdout);
+    if (pclose(out) != 0)
+        bench_fail("%s failed (run `make` first)", command);
+    fflush(stdout);
+}
+
 //> 04
 /* An executor and task storage, or a clear failure: a benchmark has no way on without. */
 static inline struct ax_executor *bench_executor_new(void)

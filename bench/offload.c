@@ -265,29 +265,6 @@ static double batched_wake_ns(void)
     return (double)(end - start) / BATCHED;
 }
 
-/* Runs build/bin/loop-lag --tsv and passes its result lines on. */
-static void relay_loop_lag(void)
-{
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len < 0)
-        bench_fail("cannot find my own binary");
-    self[len] = '\0';
-    char command[4200];
-    snprintf(command, sizeof command, "%.*s/loop-lag --tsv", (int)(strrchr(self, '/') - self),
-             self);
-    fflush(stdout);
-    FILE *out = popen(command, "r");
-    if (out == NULL)
-        bench_fail("cannot run %s", command);
-    char line[256];
-    while (fgets(line, sizeof line, out) != NULL)
-        fputs(line, stdout);
-    if (pclose(out) != 0)
-        bench_fail("%s failed", command);
-    fflush(stdout);
-}
-
 int main(int argc, char **argv)
 {
     bench_args(argc, argv,
@@ -302,6 +279,6 @@ int main(int argc, char **argv)
     bench_report("pool.roundtrip_ns", median(roundtrip), "ns");
     bench_report("tasks.remote_wake_ns", median(wake), "ns");
     bench_report("tasks.remote_wake_batched_ns", median(batched), "ns");
-    relay_loop_lag();
+    bench_relay("loop-lag --tsv");
     return 0;
 }

@@ -222,31 +222,6 @@ static double switch_ns(void)
     return (double)(end - start) / SWITCHES;
 }
 
-/* ---- the chapter's concurrent fetch -------------------------------------------------------- */
-
-/* Runs build/bin/concurrent-fetch --tsv and passes its result lines on. */
-static void relay_concurrent_fetch(void)
-{
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len < 0)
-        bench_fail("cannot find my own binary");
-    self[len] = '\0';
-    char command[4200];
-    snprintf(command, sizeof command, "%.*s/concurrent-fetch --tsv",
-             (int)(strrchr(self, '/') - self), self);
-    fflush(stdout);
-    FILE *out = popen(command, "r");
-    if (out == NULL)
-        bench_fail("cannot run %s", command);
-    char line[256];
-    while (fgets(line, sizeof line, out) != NULL)
-        fputs(line, stdout);
-    if (pclose(out) != 0)
-        bench_fail("%s failed", command);
-    fflush(stdout);
-}
-
 int main(int argc, char **argv)
 {
     bench_args(argc, argv,
@@ -261,6 +236,6 @@ int main(int argc, char **argv)
     bench_report("tasks.parked_bytes", parked_bytes(), "bytes");
     bench_report("tasks.parked_future_bytes", sizeof(struct ax_event_wait), "bytes");
     bench_report("tasks.switch_ns", bench_median(switches, ROUNDS), "ns");
-    relay_concurrent_fetch();
+    bench_relay("concurrent-fetch --tsv");
     return 0;
 }
