@@ -212,6 +212,15 @@ static void job_arrived(struct ax_remote *remote)
 }
 // end snippet
 
+/* The future's waker wakes the task polling now (a task may be polled by another). */
+static void keep_waker(struct ax_blocking *f, const struct ax_context *cx)
+{
+    if (!ax_waker_wakes(&f->waker, cx)) {
+        ax_waker_drop(&f->waker);
+        f->waker = ax_waker_clone(cx);
+    }
+}
+
 static ax_result submit(struct ax_blocking *f, struct ax_context *cx)
 {
     struct ax_pool *pool = f->pool;
@@ -230,10 +239,7 @@ static ax_result submit(struct ax_blocking *f, struct ax_context *cx)
     job->future = f;
     job->arrived = false;
     job->taken = false;
-    if (!ax_waker_wakes(&f->waker, cx)) {
-        ax_waker_drop(&f->waker);
-        f->waker = ax_waker_clone(cx);
-    }
+    keep_waker(f, cx);
     pool->in_flight++;
     f->job = job;
     pthread_mutex_lock(&pool->lock);
@@ -276,10 +282,7 @@ static ax_result poll_work(struct ax_blocking *f, struct ax_context *cx)
         return -EAGAIN;
     if (!ax_list_linked(&f->room_link))
         ax_list_push_back(&pool->room, &f->room_link);
-    if (!ax_waker_wakes(&f->waker, cx)) {
-        ax_waker_drop(&f->waker);
-        f->waker = ax_waker_clone(cx);
-    }
+    keep_waker(f, cx);
     return AX_PENDING;
 }
 
