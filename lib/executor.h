@@ -16,9 +16,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ax_run_queue {
+    struct ax_task *head, *tail; /* linked through the tasks: polled in the order queued */
+};
+
 struct ax_executor {
     struct ax_reactor *reactor;
-    struct ax_task *queue_head, *queue_tail; /* woken tasks, polled in the order they woke */
+    struct ax_run_queue woken; /* tasks woken by their I/O, a timer or another task */
+    struct ax_run_queue deferred; /* new tasks, and tasks that woke themselves: after those */
     struct ax__slab tasks; /* every task's memory: the slab can visit them all */
     size_t alive; /* tasks spawned and not done */
     uint64_t last_id;
@@ -37,6 +42,12 @@ struct ax_executor {
     struct ax_pool *pool; /* the executor's own thread pool, made on first use (pool.c) */
     //< 08
 };
+
+/* No task is waiting for its poll. */
+static inline bool ax__nothing_ready(const struct ax_executor *executor)
+{
+    return executor->woken.head == NULL && executor->deferred.head == NULL;
+}
 //> 05
 
 /* The loop's timer phase: reads the clock and fires what is due (timer.c). */

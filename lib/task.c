@@ -64,22 +64,22 @@ static void release(struct ax_task *task)
     ax__slab_free(task);
 }
 
-static void enqueue(struct ax_executor *executor, struct ax_task *task)
+static void enqueue(struct ax_run_queue *queue, struct ax_task *task)
 {
     task->state = TASK_QUEUED;
     task->next = NULL;
-    if (executor->queue_tail != NULL)
-        executor->queue_tail->next = task;
+    if (queue->tail != NULL)
+        queue->tail->next = task;
     else
-        executor->queue_head = task;
-    executor->queue_tail = task;
+        queue->head = task;
+    queue->tail = task;
 }
 
-static struct ax_task *dequeue(struct ax_executor *executor)
+static struct ax_task *dequeue(struct ax_run_queue *queue)
 {
-    struct ax_task *task = executor->queue_head;
-    if (task != NULL && (executor->queue_head = task->next) == NULL)
-        executor->queue_tail = NULL;
+    struct ax_task *task = queue->head;
+    if (task != NULL && (queue->head = task->next) == NULL)
+        queue->tail = NULL;
     return task;
 }
 
@@ -99,7 +99,7 @@ void ax_waker_wake(const struct ax_waker *waker)
         return;
     switch (task->state) {
     case TASK_IDLE:
-        enqueue(waker->executor, task);
+        enqueue(&waker->executor->woken, task);
         break;
     case TASK_RUNNING:
         task->state = TASK_RUNNING_WOKEN; /* queued again when its poll returns */
@@ -149,7 +149,7 @@ struct ax_task *ax_task_spawn(struct ax_future *future)
     struct ax_executor *executor = executor_of(task);
     task->refs = 2; /* the executor's, until done, and the handle's */
     task->id = ++executor->last_id;
-    enqueue(executor, task);
+    enqueue(&executor->deferred, task);
     executor->alive++;
     return task;
 }
@@ -212,7 +212,7 @@ static void run_task(struct ax_executor *executor, struct ax_task *task)
     if (result != AX_PENDING)
         finish(executor, task, result);
     else if (task->state == TASK_RUNNING_WOKEN)
-        enqueue(executor, task); /* woken during its own poll: back of the queue */
+        enqueue(&executor->deferred, task); /* woke itself: the others go first */
     else
         task->state = TASK_IDLE; /* parked until a waker fires */
 }
@@ -355,7 +355,7 @@ void ax_executor_free(struct ax_executor *executor)
 {
     if (executor == NULL)
         return;
-    executor->queue_head = executor->queue_tail = NULL;
+    executor->woken = executor->deferred = (struct ax_run_queue){NULL, NULL};
     /* Dropping one future may wake, finish or even spawn others: go round until a pass
      * finds nothing left to cancel. */
     for (bool found = true; found;) {
@@ -392,12 +392,27 @@ size_t ax_executor_tasks(const struct ax_executor *executor)
     return executor->alive;
 }
 
-/* Phase 1: poll the tasks that were woken, at most a budget's worth, so that a task
+// snippet next-ready
+/* The next task to poll. Tasks woken by something else come first: work under way goes
+ * on before more is started, so a burst of spawns cannot make every waiting task wait
+ * behind it. A task that woke itself goes after the new ones: it asked to let the
+ * others go first. The first poll of each turn is a deferred one all the same, so that
+ * no flood of wakes can keep a new task from ever starting. */
+static struct ax_task *next_ready(struct ax_executor *executor, int polled)
+{
+    struct ax_task *task = polled == 0 ? dequeue(&executor->deferred) : NULL;
+    if (task == NULL)
+        task = dequeue(&executor->woken);
+    return task != NULL ? task : dequeue(&executor->deferred);
+}
+// end snippet
+
+/* Phase 1: poll the tasks that are ready, at most a budget's worth, so that a task
  * that keeps waking itself cannot keep the loop from looking at I/O. */
 static void run_ready_tasks(struct ax_executor *executor)
 {
     for (int polled = 0; polled < AX_EVENT_INTERVAL; polled++) {
-        struct ax_task *task = dequeue(executor);
+        struct ax_task *task = next_ready(executor, polled);
         if (task == NULL)
             return;
         run_task(executor, task);
@@ -408,7 +423,7 @@ static void run_ready_tasks(struct ax_executor *executor)
  * when no task is ready to run. */
 static int poll_io(struct ax_executor *executor)
 {
-    bool idle = executor->queue_head == NULL;
+    bool idle = ax__nothing_ready(executor);
     /* A source registered for good but waited on by nobody can wake nobody. */
     size_t wakers = executor->io_waiters + (size_t)ax_reactor_watching(executor->reactor) -
                     executor->edge_sources;

@@ -65,7 +65,7 @@ int ax__skip_to_next_timer(struct ax_executor *executor, bool look_at_io)
             return rc;
     }
     uint64_t next = ax_wheel_next_ns(&executor->timers);
-    if (executor->queue_head == NULL && next > executor->virtual_now)
+    if (ax__nothing_ready(executor) && next > executor->virtual_now)
         executor->virtual_now = next; /* nothing else to do: time flies */
     return 0;
 }

@@ -370,6 +370,163 @@ START_TEST(a_task_that_always_wakes_itself_cannot_starve_io)
 }
 END_TEST
 
+/* ---- the order of polls: woken tasks first, new ones and yields after them --------- */
+
+enum { LOG_MAX = 64 };
+
+struct poll_log {
+    char names[LOG_MAX];
+    int count;
+    struct ax_waker parked; /* the parked task a kicker wakes */
+};
+
+static void log_poll(struct poll_log *log, char name)
+{
+    if (log->count < LOG_MAX)
+        log->names[log->count++] = name;
+}
+
+/* Notes each poll; `yields` self-wakes, then parks (keeping its waker in the log when
+ * `park`), then finishes once woken. `spawn` more tasks named '1', '2'... on its first
+ * poll, then wakes the parked one. */
+struct actor {
+    struct ax_future base;
+    struct poll_log *log;
+    char name;
+    int yields;
+    bool park, parked;
+    int spawn;
+};
+
+static const struct ax_future_ops actor_ops;
+
+static struct ax_task *spawn_actor(struct ax_executor *executor, struct poll_log *log,
+                                   struct actor fields)
+{
+    struct actor *a = ax_task_alloc(executor, sizeof *a);
+    *a = fields;
+    a->base.ops = &actor_ops;
+    a->log = log;
+    return ax_task_spawn(&a->base);
+}
+
+static ax_result actor_poll(struct ax_future *self, struct ax_context *cx)
+{
+    struct actor *a = (struct actor *)self;
+    log_poll(a->log, a->name);
+    if (a->yields > 0) {
+        a->yields--;
+        ax_waker_wake(&(struct ax_waker){cx->task, cx->executor});
+        return AX_PENDING;
+    }
+    if (a->park && !a->parked) {
+        a->parked = true;
+        a->log->parked = ax_waker_clone(cx);
+        return AX_PENDING;
+    }
+    for (int i = 0; i < a->spawn; i++)
+        ax_task_detach(spawn_actor(cx->executor, a->log, (struct actor){.name = (char)('1' + i)}));
+    if (a->spawn > 0)
+        ax_wake(&a->log->parked);
+    return 0;
+}
+
+static const struct ax_future_ops actor_ops = {.poll = actor_poll};
+
+static void assert_polled_in_order(struct poll_log *log, const char *expected)
+{
+    log_poll(log, '\0');
+    ck_assert_str_eq(log->names, expected);
+}
+
+START_TEST(a_woken_task_is_polled_before_tasks_spawned_before_its_wake)
+{
+    struct ax_executor *executor = new_executor();
+    struct poll_log log = {0};
+    struct ax_task *parked = spawn_actor(executor, &log, (struct actor){.name = 'P', .park = true});
+    ax_task_detach(spawn_actor(executor, &log, (struct actor){.name = 'K', .spawn = 3}));
+    ck_assert_int_eq(ax_block_on(executor, parked), 0);
+    ax_block_on(executor, spawn_ready(executor, 0)); /* the new ones run too */
+    /* K spawned 1, 2, 3 and then woke P: P goes first, where one queue would put it last */
+    assert_polled_in_order(&log, "PKP123");
+    ax_executor_free(executor);
+}
+END_TEST
+
+START_TEST(a_task_that_wakes_itself_lets_new_tasks_go_first)
+{
+    struct ax_executor *executor = new_executor();
+    struct poll_log log = {0};
+    struct ax_task *yielder = spawn_actor(executor, &log, (struct actor){.name = 'Y', .yields = 1});
+    ax_task_detach(spawn_actor(executor, &log, (struct actor){.name = 'A'}));
+    ax_task_detach(spawn_actor(executor, &log, (struct actor){.name = 'B'}));
+    ck_assert_int_eq(ax_block_on(executor, yielder), 0);
+    assert_polled_in_order(&log, "YABY");
+    ax_executor_free(executor);
+}
+END_TEST
+
+/* Two tasks that wake each other on every poll, for ever, until `stop`. */
+struct ping {
+    struct ax_future base;
+    struct ax_waker *peer; /* the other one's waker, kept in its struct */
+    struct ax_waker mine;
+    bool *stop;
+    long *polls;
+};
+
+static ax_result ping_poll(struct ax_future *self, struct ax_context *cx)
+{
+    struct ping *p = (struct ping *)self;
+    if (*p->stop)
+        return 0;
+    (*p->polls)++;
+    if (p->mine.task == NULL)
+        p->mine = ax_waker_clone(cx);
+    ax_waker_wake(p->peer); /* the peer is parked: it joins the woken, ahead of new tasks */
+    return AX_PENDING;
+}
+
+static void ping_drop(struct ax_future *self)
+{
+    ax_waker_drop(&((struct ping *)self)->mine);
+}
+
+static const struct ax_future_ops ping_ops = {.poll = ping_poll, .drop = ping_drop};
+
+static ax_result stopper_poll(struct ax_future *self, struct ax_context *cx)
+{
+    (void)cx;
+    *((struct ping *)self)->stop = true;
+    return 0;
+}
+
+static const struct ax_future_ops stopper_ops = {.poll = stopper_poll};
+
+START_TEST(a_flood_of_wakes_cannot_keep_a_new_task_from_starting)
+{
+    struct ax_executor *executor = new_executor();
+    bool stop = false;
+    long polls = 0;
+    struct ping *a = ax_task_alloc(executor, sizeof *a);
+    struct ping *b = ax_task_alloc(executor, sizeof *b);
+    *a = (struct ping){.base = {&ping_ops}, .peer = &b->mine, .stop = &stop, .polls = &polls};
+    *b = (struct ping){.base = {&ping_ops}, .peer = &a->mine, .stop = &stop, .polls = &polls};
+    struct ax_task *ta = ax_task_spawn(&a->base), *tb = ax_task_spawn(&b->base);
+    ax_block_on(executor, spawn_ready(executor, 0)); /* both have polled: the flood is on */
+    struct ping *stopper = ax_task_alloc(executor, sizeof *stopper);
+    *stopper = (struct ping){.base = {&stopper_ops}, .stop = &stop};
+    long before = polls;
+    ck_assert_int_eq(ax_block_on(executor, ax_task_spawn(&stopper->base)), 0);
+    ck_assert_int_le(polls - before, AX_EVENT_INTERVAL); /* within one turn */
+    ax_waker_wake(&a->mine);
+    ax_waker_wake(&b->mine);
+    ck_assert_int_eq(ax_block_on(executor, ta), 0);
+    ck_assert_int_eq(ax_block_on(executor, tb), 0);
+    ax_executor_free(executor);
+}
+END_TEST
+
 START_TEST(a_coroutine_dropped_mid_await_drops_what_it_awaits)
 {
     struct ax_executor *executor = new_executor();
@@ -399,6 +556,9 @@ static Suite *task_suite(void)
     tcase_add_test(tc, waiting_for_what_nothing_can_wake_is_reported_as_deadlock);
     tcase_add_test(tc, freeing_the_executor_drops_each_unfinished_future_once);
     tcase_add_test(tc, a_task_that_always_wakes_itself_cannot_starve_io);
+    tcase_add_test(tc, a_woken_task_is_polled_before_tasks_spawned_before_its_wake);
+    tcase_add_test(tc, a_task_that_wakes_itself_lets_new_tasks_go_first);
+    tcase_add_test(tc, a_flood_of_wakes_cannot_keep_a_new_task_from_starting);
     tcase_add_test(tc, a_coroutine_dropped_mid_await_drops_what_it_awaits);
     tcase_add_test(tc, a_join_dropped_before_its_task_finishes_leaves_no_joiner_to_wake);
     suite_add_tcase(s, tc);

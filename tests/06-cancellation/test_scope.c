@@ -219,10 +219,10 @@ START_TEST(the_first_error_is_the_first_in_time_not_in_spawn_order)
     struct ax_executor *executor = axt_paused_executor();
     struct ax_scope *scope = new_scope(executor, NULL);
     struct tally tally[2] = {0};
-    struct kid *late = new_kid(executor, &tally[0], -EPIPE);
-    late->yields = 1; /* fails in the same turn as the other, but after it */
-    ck_assert_int_eq(ax_scope_spawn(scope, &late->base), 0);
-    ck_assert_int_eq(ax_scope_spawn(scope, &new_kid(executor, &tally[1], -EIO)->base), 0);
+    /* Both timers fire in one tick, in deadline order: the kid spawned first fails
+     * second, and both fail before either failure is recorded. */
+    spawn_at(scope, executor, &tally[0], -EPIPE, START + 1 * MS + 1);
+    spawn_at(scope, executor, &tally[1], -EIO, START + 1 * MS);
     struct outcome h = {0};
     ck_assert_int_eq(ax_block_on(executor, spawn_holder(executor, scope, &h)), -EIO);
     ck_assert_int_eq(tally[0].finished + tally[1].finished, 2); /* both really failed */
