@@ -22,8 +22,9 @@ struct ax_run_queue {
 
 struct ax_executor {
     struct ax_reactor *reactor;
-    struct ax_run_queue woken; /* tasks woken by their I/O, a timer or another task */
-    struct ax_run_queue deferred; /* new tasks, and tasks that woke themselves: after those */
+    struct ax_run_queue events; /* tasks woken by the loop: their I/O, a timer, a post */
+    struct ax_run_queue work; /* new tasks, and tasks woken by a task: after those */
+    bool in_task; /* a task is being run: a wake now comes from a task */
     struct ax__slab tasks; /* every task's memory: the slab can visit them all */
     size_t alive; /* tasks spawned and not done */
     uint64_t last_id;
@@ -46,7 +47,7 @@ struct ax_executor {
 /* No task is waiting for its poll. */
 static inline bool ax__nothing_ready(const struct ax_executor *executor)
 {
-    return executor->woken.head == NULL && executor->deferred.head == NULL;
+    return executor->events.head == NULL && executor->work.head == NULL;
 }
 //> 05
 

@@ -97,9 +97,10 @@ void ax_waker_wake(const struct ax_waker *waker)
     struct ax_task *task = waker->task;
     if (task == NULL)
         return;
+    struct ax_executor *executor = waker->executor;
     switch (task->state) {
-    case TASK_IDLE:
-        enqueue(&waker->executor->woken, task);
+    case TASK_IDLE: /* woken by a task: more work; by the loop (I/O, a timer): an event */
+        enqueue(executor->in_task ? &executor->work : &executor->events, task);
         break;
     case TASK_RUNNING:
         task->state = TASK_RUNNING_WOKEN; /* queued again when its poll returns */
@@ -149,7 +150,7 @@ struct ax_task *ax_task_spawn(struct ax_future *future)
     struct ax_executor *executor = executor_of(task);
     task->refs = 2; /* the executor's, until done, and the handle's */
     task->id = ++executor->last_id;
-    enqueue(&executor->deferred, task);
+    enqueue(&executor->work, task);
     executor->alive++;
     return task;
 }
@@ -212,7 +213,7 @@ static void run_task(struct ax_executor *executor, struct ax_task *task)
     if (result != AX_PENDING)
         finish(executor, task, result);
     else if (task->state == TASK_RUNNING_WOKEN)
-        enqueue(&executor->deferred, task); /* woke itself: the others go first */
+        enqueue(&executor->work, task); /* woken during its own poll: back of the line */
     else
         task->state = TASK_IDLE; /* parked until a waker fires */
 }
@@ -355,7 +356,7 @@ void ax_executor_free(struct ax_executor *executor)
 {
     if (executor == NULL)
         return;
-    executor->woken = executor->deferred = (struct ax_run_queue){NULL, NULL};
+    executor->events = executor->work = (struct ax_run_queue){NULL, NULL};
     /* Dropping one future may wake, finish or even spawn others: go round until a pass
      * finds nothing left to cancel. */
     for (bool found = true; found;) {
@@ -393,17 +394,17 @@ size_t ax_executor_tasks(const struct ax_executor *executor)
 }
 
 // snippet next-ready
-/* The next task to poll. Tasks woken by something else come first: work under way goes
- * on before more is started, so a burst of spawns cannot make every waiting task wait
- * behind it. A task that woke itself goes after the new ones: it asked to let the
- * others go first. The first poll of each turn is a deferred one all the same, so that
- * no flood of wakes can keep a new task from ever starting. */
+/* The next task to poll. Tasks woken by the loop (their I/O, a timer, another thread's
+ * post) come first: the world outside the program is answered before more of its own
+ * work is done, so a burst of spawns cannot make a task whose timer fired wait behind
+ * it. The first poll of each turn comes from the work all the same, so that no flood
+ * of events can keep a new task from ever starting. */
 static struct ax_task *next_ready(struct ax_executor *executor, int polled)
 {
-    struct ax_task *task = polled == 0 ? dequeue(&executor->deferred) : NULL;
+    struct ax_task *task = polled == 0 ? dequeue(&executor->work) : NULL;
     if (task == NULL)
-        task = dequeue(&executor->woken);
-    return task != NULL ? task : dequeue(&executor->deferred);
+        task = dequeue(&executor->events);
+    return task != NULL ? task : dequeue(&executor->work);
 }
 // end snippet
 
@@ -415,7 +416,9 @@ static void run_ready_tasks(struct ax_executor *executor)
         struct ax_task *task = next_ready(executor, polled);
         if (task == NULL)
             return;
+        executor->in_task = true; /* what it wakes is work the tasks made */
         run_task(executor, task);
+        executor->in_task = false;
     }
 }
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static struct ax_executor *new_executor(void)
@@ -370,160 +371,192 @@ START_TEST(a_task_that_always_wakes_itself_cannot_starve_io)
 }
 END_TEST
 
-/* ---- the order of polls: woken tasks first, new ones and yields after them --------- */
+/* ---- the order of polls: the loop's events first, then the tasks' own work -------- */
 
-enum { LOG_MAX = 64 };
-
-struct poll_log {
-    char names[LOG_MAX];
-    int count;
-    struct ax_waker parked; /* the parked task a kicker wakes */
-};
-
-static void log_poll(struct poll_log *log, char name)
-{
-    if (log->count < LOG_MAX)
-        log->names[log->count++] = name;
-}
-
-/* Notes each poll; `yields` self-wakes, then parks (keeping its waker in the log when
- * `park`), then finishes once woken. `spawn` more tasks named '1', '2'... on its first
- * poll, then wakes the parked one. */
-struct actor {
+/* A task that parks until the reactor wakes it, keeping its waker where the test's
+ * reactor callback finds it; `news` counts the polls of new tasks, `seen` is what it
+ * was when this task was polled again. */
+struct listener {
     struct ax_future base;
-    struct poll_log *log;
-    char name;
-    int yields;
-    bool park, parked;
-    int spawn;
-};
-
-static const struct ax_future_ops actor_ops;
-
-static struct ax_task *spawn_actor(struct ax_executor *executor, struct poll_log *log,
-                                   struct actor fields)
-{
-    struct actor *a = ax_task_alloc(executor, sizeof *a);
-    *a = fields;
-    a->base.ops = &actor_ops;
-    a->log = log;
-    return ax_task_spawn(&a->base);
-}
-
-static ax_result actor_poll(struct ax_future *self, struct ax_context *cx)
-{
-    struct actor *a = (struct actor *)self;
-    log_poll(a->log, a->name);
-    if (a->yields > 0) {
-        a->yields--;
-        ax_waker_wake(&(struct ax_waker){cx->task, cx->executor});
-        return AX_PENDING;
-    }
-    if (a->park && !a->parked) {
-        a->parked = true;
-        a->log->parked = ax_waker_clone(cx);
-        return AX_PENDING;
-    }
-    for (int i = 0; i < a->spawn; i++)
-        ax_task_detach(spawn_actor(cx->executor, a->log, (struct actor){.name = (char)('1' + i)}));
-    if (a->spawn > 0)
-        ax_wake(&a->log->parked);
-    return 0;
-}
-
-static const struct ax_future_ops actor_ops = {.poll = actor_poll};
-
-static void assert_polled_in_order(struct poll_log *log, const char *expected)
-{
-    log_poll(log, '\0');
-    ck_assert_str_eq(log->names, expected);
-}
-
-START_TEST(a_woken_task_is_polled_before_tasks_spawned_before_its_wake)
-{
-    struct ax_executor *executor = new_executor();
-    struct poll_log log = {0};
-    struct ax_task *parked = spawn_actor(executor, &log, (struct actor){.name = 'P', .park = true});
-    ax_task_detach(spawn_actor(executor, &log, (struct actor){.name = 'K', .spawn = 3}));
-    ck_assert_int_eq(ax_block_on(executor, parked), 0);
-    ax_block_on(executor, spawn_ready(executor, 0)); /* the new ones run too */
-    /* K spawned 1, 2, 3 and then woke P: P goes first, where one queue would put it last */
-    assert_polled_in_order(&log, "PKP123");
-    ax_executor_free(executor);
-}
-END_TEST
-
-START_TEST(a_task_that_wakes_itself_lets_new_tasks_go_first)
-{
-    struct ax_executor *executor = new_executor();
-    struct poll_log log = {0};
-    struct ax_task *yielder = spawn_actor(executor, &log, (struct actor){.name = 'Y', .yields = 1});
-    ax_task_detach(spawn_actor(executor, &log, (struct actor){.name = 'A'}));
-    ax_task_detach(spawn_actor(executor, &log, (struct actor){.name = 'B'}));
-    ck_assert_int_eq(ax_block_on(executor, yielder), 0);
-    assert_polled_in_order(&log, "YABY");
-    ax_executor_free(executor);
-}
-END_TEST
-
-/* Two tasks that wake each other on every poll, for ever, until `stop`. */
-struct ping {
-    struct ax_future base;
-    struct ax_waker *peer; /* the other one's waker, kept in its struct */
-    struct ax_waker mine;
+    struct ax_waker waker;
     bool *stop;
-    long *polls;
+    long *news, seen;
 };
 
-static ax_result ping_poll(struct ax_future *self, struct ax_context *cx)
+static ax_result listener_poll(struct ax_future *self, struct ax_context *cx)
 {
-    struct ping *p = (struct ping *)self;
-    if (*p->stop)
+    struct listener *l = (struct listener *)self;
+    if (l->waker.task != NULL && (l->stop == NULL || *l->stop)) {
+        l->seen = *l->news;
         return 0;
-    (*p->polls)++;
-    if (p->mine.task == NULL)
-        p->mine = ax_waker_clone(cx);
-    ax_waker_wake(p->peer); /* the peer is parked: it joins the woken, ahead of new tasks */
+    }
+    if (l->waker.task == NULL)
+        l->waker = ax_waker_clone(cx);
     return AX_PENDING;
 }
 
-static void ping_drop(struct ax_future *self)
+static void listener_drop(struct ax_future *self)
 {
-    ax_waker_drop(&((struct ping *)self)->mine);
+    ax_waker_drop(&((struct listener *)self)->waker);
 }
 
-static const struct ax_future_ops ping_ops = {.poll = ping_poll, .drop = ping_drop};
+static const struct ax_future_ops listener_ops = {.poll = listener_poll, .drop = listener_drop};
 
-static ax_result stopper_poll(struct ax_future *self, struct ax_context *cx)
+static struct listener *spawn_listener(struct ax_executor *executor, long *news, bool *stop,
+                                       struct ax_task **task)
+{
+    struct listener *l = ax_task_alloc(executor, sizeof *l);
+    *l = (struct listener){.base = {&listener_ops}, .news = news, .stop = stop};
+    *task = ax_task_spawn(&l->base);
+    return l;
+}
+
+/* A new task: counts its poll and finishes. */
+struct newcomer {
+    struct ax_future base;
+    long *news;
+};
+
+static ax_result newcomer_poll(struct ax_future *self, struct ax_context *cx)
 {
     (void)cx;
-    *((struct ping *)self)->stop = true;
+    (*((struct newcomer *)self)->news)++;
     return 0;
 }
 
-static const struct ax_future_ops stopper_ops = {.poll = stopper_poll};
+static const struct ax_future_ops newcomer_ops = {.poll = newcomer_poll};
 
-START_TEST(a_flood_of_wakes_cannot_keep_a_new_task_from_starting)
+static struct ax_task *spawn_newcomer(struct ax_executor *executor, long *news)
+{
+    struct newcomer *n = ax_task_alloc(executor, sizeof *n);
+    *n = (struct newcomer){.base = {&newcomer_ops}, .news = news};
+    return ax_task_spawn(&n->base);
+}
+
+/* Spawns `count` newcomers on its poll, then makes `fd` readable. */
+struct spawner {
+    struct ax_future base;
+    int count, fd;
+    long *news;
+};
+
+static ax_result spawner_poll(struct ax_future *self, struct ax_context *cx)
+{
+    struct spawner *s = (struct spawner *)self;
+    for (int i = 0; i < s->count; i++)
+        ax_task_detach(spawn_newcomer(cx->executor, s->news));
+    ck_assert_int_eq(ax_write_all(s->fd, "x", 1), 0);
+    return 0;
+}
+
+static const struct ax_future_ops spawner_ops = {.poll = spawner_poll};
+
+/* The reactor's callback: wakes the listeners in `data`, from the loop's I/O phase. */
+struct listeners {
+    struct listener **each;
+    int count;
+    bool unwatch;
+};
+
+static void wake_listeners(struct ax_reactor *reactor, int fd, int events, void *data)
+{
+    (void)events;
+    struct listeners *ls = data;
+    for (int i = 0; i < ls->count; i++)
+        ax_waker_wake(&ls->each[i]->waker);
+    if (ls->unwatch)
+        ax_reactor_unwatch(reactor, fd);
+}
+
+enum { BURST = 3 * AX_EVENT_INTERVAL };
+
+START_TEST(a_task_woken_by_io_goes_before_a_burst_of_new_tasks)
 {
     struct ax_executor *executor = new_executor();
-    bool stop = false;
-    long polls = 0;
-    struct ping *a = ax_task_alloc(executor, sizeof *a);
-    struct ping *b = ax_task_alloc(executor, sizeof *b);
-    *a = (struct ping){.base = {&ping_ops}, .peer = &b->mine, .stop = &stop, .polls = &polls};
-    *b = (struct ping){.base = {&ping_ops}, .peer = &a->mine, .stop = &stop, .polls = &polls};
-    struct ax_task *ta = ax_task_spawn(&a->base), *tb = ax_task_spawn(&b->base);
-    ax_block_on(executor, spawn_ready(executor, 0)); /* both have polled: the flood is on */
-    struct ping *stopper = ax_task_alloc(executor, sizeof *stopper);
-    *stopper = (struct ping){.base = {&stopper_ops}, .stop = &stop};
-    long before = polls;
-    ck_assert_int_eq(ax_block_on(executor, ax_task_spawn(&stopper->base)), 0);
-    ck_assert_int_le(polls - before, AX_EVENT_INTERVAL); /* within one turn */
-    ax_waker_wake(&a->mine);
-    ax_waker_wake(&b->mine);
-    ck_assert_int_eq(ax_block_on(executor, ta), 0);
-    ck_assert_int_eq(ax_block_on(executor, tb), 0);
+    int fds[2];
+    axt_socketpair(fds);
+    long news = 0;
+    struct ax_task *task;
+    struct listener *l = spawn_listener(executor, &news, NULL, &task);
+    struct listeners ls = {&l, 1, true};
+    ax_reactor_watch(ax_executor_reactor(executor), fds[1], AX_READABLE, wake_listeners, &ls);
+    struct spawner *s = ax_task_alloc(executor, sizeof *s);
+    *s = (struct spawner){.base = {&spawner_ops}, .count = BURST, .fd = fds[0], .news = &news};
+    ax_task_detach(ax_task_spawn(&s->base));
+    ck_assert_int_eq(ax_block_on(executor, task), 0);
+    /* With one line it would run after the whole burst; it ran within a turn of its I/O */
+    ck_assert_int_le(l->seen, AX_EVENT_INTERVAL);
+    ax_block_on(executor, spawn_newcomer(executor, &news));
+    ck_assert_int_eq(news, BURST + 1); /* and the burst ran too */
     ax_executor_free(executor);
+    close(fds[0]);
+    close(fds[1]);
+}
+END_TEST
+
+/* Notes the order of polls; wakes itself once first. */
+struct yielder {
+    struct ax_future base;
+    char name, *log;
+    bool yielded;
+};
+
+static ax_result yielder_poll(struct ax_future *self, struct ax_context *cx)
+{
+    struct yielder *y = (struct yielder *)self;
+    strncat(y->log, &y->name, 1);
+    if (y->yielded)
+        return 0;
+    y->yielded = true;
+    ax_waker_wake(&(struct ax_waker){cx->task, cx->executor});
+    return AX_PENDING;
+}
+
+static const struct ax_future_ops yielder_ops = {.poll = yielder_poll};
+
+START_TEST(a_task_that_wakes_itself_lets_the_tasks_queued_before_go_first)
+{
+    struct ax_executor *executor = new_executor();
+    char log[8] = "";
+    struct ax_task *tasks[3];
+    for (int i = 0; i < 3; i++) {
+        struct yielder *y = ax_task_alloc(executor, sizeof *y);
+        *y = (struct yielder){.base = {&yielder_ops}, .name = (char)('A' + i), .log = log};
+        tasks[i] = ax_task_spawn(&y->base);
+    }
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(ax_block_on(executor, tasks[i]), 0);
+    ck_assert_str_eq(log, "ABCABC");
+    ax_executor_free(executor);
+}
+END_TEST
+
+enum { FLOOD = 2 * AX_EVENT_INTERVAL };
+
+START_TEST(a_flood_of_io_wakes_cannot_keep_a_new_task_from_starting)
+{
+    struct ax_executor *executor = new_executor();
+    int fds[2];
+    axt_socketpair(fds);
+    ck_assert_int_eq(ax_write_all(fds[0], "x", 1), 0); /* readable for good: a wake a turn */
+    long news = 0;
+    bool stop = false;
+    struct listener *each[FLOOD];
+    struct ax_task *tasks[FLOOD];
+    for (int i = 0; i < FLOOD; i++)
+        each[i] = spawn_listener(executor, &news, &stop, &tasks[i]);
+    struct listeners ls = {each, FLOOD, false};
+    ax_reactor_watch(ax_executor_reactor(executor), fds[1], AX_READABLE, wake_listeners, &ls);
+    /* Every turn from now on wakes more tasks than a turn polls; a new one still starts */
+    ck_assert_int_eq(ax_block_on(executor, spawn_newcomer(executor, &news)), 0);
+    ck_assert_int_eq(news, 1);
+    stop = true;
+    for (int i = 0; i < FLOOD; i++)
+        ck_assert_int_eq(ax_block_on(executor, tasks[i]), 0);
+    ax_reactor_unwatch(ax_executor_reactor(executor), fds[1]);
+    ax_executor_free(executor);
+    close(fds[0]);
+    close(fds[1]);
 }
 END_TEST
 
@@ -556,9 +589,9 @@ static Suite *task_suite(void)
     tcase_add_test(tc, waiting_for_what_nothing_can_wake_is_reported_as_deadlock);
     tcase_add_test(tc, freeing_the_executor_drops_each_unfinished_future_once);
     tcase_add_test(tc, a_task_that_always_wakes_itself_cannot_starve_io);
-    tcase_add_test(tc, a_woken_task_is_polled_before_tasks_spawned_before_its_wake);
-    tcase_add_test(tc, a_task_that_wakes_itself_lets_new_tasks_go_first);
-    tcase_add_test(tc, a_flood_of_wakes_cannot_keep_a_new_task_from_starting);
+    tcase_add_test(tc, a_task_woken_by_io_goes_before_a_burst_of_new_tasks);
+    tcase_add_test(tc, a_task_that_wakes_itself_lets_the_tasks_queued_before_go_first);
+    tcase_add_test(tc, a_flood_of_io_wakes_cannot_keep_a_new_task_from_starting);
     tcase_add_test(tc, a_coroutine_dropped_mid_await_drops_what_it_awaits);
     tcase_add_test(tc, a_join_dropped_before_its_task_finishes_leaves_no_joiner_to_wake);
     suite_add_tcase(s, tc);
