@@ -59,9 +59,7 @@ struct server {
     struct ax_source *listener;
     struct ax_shutdown shutdown; /* shutdown.stop: cancelled at the first signal */
     struct ax_scope *connections; /* its own root token: cancelled at the grace deadline */
-    bool shutting_down;
-    int open; /* connection tasks alive */
-    int at_signal, finished, cut; /* for the last line */
+    int finished, cut; /* connections open at the signal, and how each ended */
 };
 
 // snippet graceful-conn
@@ -121,10 +119,11 @@ static void conn_drop(struct ax_future *self)
     AX_ASYNC_DROP(&c->co);
     ax_source_close(c->source);
     struct server *server = c->server;
-    server->open--;
-    if (server->shutting_down && c->done)
+    if (!ax_cancelled(server->shutdown.stop))
+        return; /* closed before the signal: not the shutdown's to count */
+    if (c->done)
         server->finished++;
-    else if (server->shutting_down)
+    else
         server->cut++;
 }
 // end snippet
@@ -149,7 +148,6 @@ static void start_conn(struct ax_executor *executor, struct server *server, int 
     }
     *c = (struct conn){.base = {&conn_ops}, .server = server, .source = source};
     snprintf(c->peer, sizeof c->peer, "%s", peer);
-    server->open++;
     /* Refused only when the scope is closed; the executor drops the task then. */
     if (ax_scope_spawn(server->connections, &c->base) < 0)
         ax_warn("cannot serve %s: the server is stopping", peer);
@@ -217,13 +215,11 @@ static ax_result serve_poll(struct ax_future *self, struct ax_context *cx)
      * deadline, after which the scope aborts whatever is left. */
     ax_source_close(server->listener);
     server->listener = NULL;
-    server->shutting_down = true;
-    server->at_signal = server->open;
     ax_scope_cancel_at(server->connections, ax_shutdown_deadline(&server->shutdown));
     ax_scope_wait_init(&s->connections, server->connections);
     AX_AWAIT(&s->co, cx, &s->connections.base, s->rc); /* -ECANCELED if some were cut */
     fprintf(stderr, "shutdown: %d connections, %d finished, %d cut at the deadline\n",
-            server->at_signal, server->finished, server->cut);
+            server->finished + server->cut, server->finished, server->cut);
     // end snippet
     AX_ASYNC_END(&s->co, 0);
 }
