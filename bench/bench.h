@@ -127,17 +127,26 @@ struct bench_server {
     uint16_t port;
 };
 
-/* Starts build/bin/<name> --port 0 [args...] and reads the port it announces. */
-static inline void bench_server_start(struct bench_server *server, const char *name,
-                                      const char *const args[])
+/* Writes to `path` the path of `name` (a program, maybe with arguments) in the folder
+ * this benchmark's own binary is in: build/bin/, where the demos are built too. */
+static inline void bench_sibling(char *path, size_t size, const char *name)
 {
     char self[4096];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     if (len < 0)
         bench_fail("cannot find my own binary: %s", ax_strerror(ax__errno()));
     self[len] = '\0';
+    if ((size_t)snprintf(path, size, "%.*s/%s", (int)(strrchr(self, '/') - self), self, name) >=
+        size)
+        bench_fail("the path of %s is too long", name);
+}
+
+/* Starts build/bin/<name> --port 0 [args...] and reads the port it announces. */
+static inline void bench_server_start(struct bench_server *server, const char *name,
+                                      const char *const args[])
+{
     char path[4096 + 64];
-    snprintf(path, sizeof path, "%.*s/%s", (int)(strrchr(self, '/') - self), self, name);
+    bench_sibling(path, sizeof path, name);
 
     char *argv[16] = {path, "--port", "0"};
     for (int i = 0; args != NULL && args[i] != NULL && i + 4 < 16; i++)
@@ -189,14 +198,8 @@ static inline void bench_server_stop(struct bench_server *server)
  * lines on as this benchmark's. */
 static inline void bench_relay(const char *program_and_args)
 {
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len < 0)
-        bench_fail("cannot find my own binary");
-    self[len] = '\0';
     char command[4200];
-    snprintf(command, sizeof command, "%.*s/%s", (int)(strrchr(self, '/') - self), self,
-             program_and_args);
+    bench_sibling(command, sizeof command, program_and_args);
     fflush(stdout);
     FILE *out = popen(command, "r");
     if (out == NULL)

@@ -30,12 +30,7 @@ enum { SIZE = 64, RUN_TIMEOUT_S = 20 };
 /* build/bin/bench-echo_load -> build/bin/loadgen */
 static void loadgen_path(char *path, size_t size)
 {
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len < 0)
-        bench_fail("cannot find my own binary: %s", ax_strerror(ax__errno()));
-    self[len] = '\0';
-    snprintf(path, size, "%.*s/loadgen", (int)(strrchr(self, '/') - self), self);
+    bench_sibling(path, size, "loadgen");
 }
 
 /* Runs loadgen with --tsv and returns what it printed on standard output. */

@@ -30,14 +30,9 @@ struct result {
 /* Runs build/bin/<demo> --tsv `runs` times and reports each result's median. */
 static void relay(const char *demo, int runs)
 {
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len < 0)
-        bench_fail("cannot find my own binary");
-    self[len] = '\0';
-    char command[4200];
-    snprintf(command, sizeof command, "%.*s/%s --tsv", (int)(strrchr(self, '/') - self), self,
-             demo);
+    char command[4200], program[128];
+    snprintf(program, sizeof program, "%s --tsv", demo);
+    bench_sibling(command, sizeof command, program);
 
     struct result results[MAX_RESULTS];
     int count = 0;

@@ -26,13 +26,8 @@ enum { OUTPUT_MAX = 1 << 16, CAPACITY = 64 };
 /* Runs build/bin/queue-growth with args and returns its whole standard output. */
 static void run_demo(const char *const args[], char *out, size_t cap)
 {
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len < 0)
-        bench_fail("cannot find my own binary: %s", ax_strerror(ax__errno()));
-    self[len] = '\0';
     char path[4096 + 64];
-    snprintf(path, sizeof path, "%.*s/queue-growth", (int)(strrchr(self, '/') - self), self);
+    bench_sibling(path, sizeof path, "queue-growth");
     char *argv[16] = {path};
     for (int i = 0; args[i] != NULL && i + 2 < 16; i++)
         argv[1 + i] = (char *)args[i];

@@ -58,13 +58,8 @@ static void raise_fd_limit(void)
  * end, and its end of file tells the moment the server exited. */
 static pid_t start_server(uint16_t *port, int *err_fd)
 {
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len < 0)
-        bench_fail("cannot find my own binary: %s", ax_strerror(ax__errno()));
-    self[len] = '\0';
     char path[4096 + 64], grace[16];
-    snprintf(path, sizeof path, "%.*s/echo-graceful", (int)(strrchr(self, '/') - self), self);
+    bench_sibling(path, sizeof path, "echo-graceful");
     snprintf(grace, sizeof grace, "%d", GRACE_MS);
     char *argv[] = {path, "--port", "0", "--grace-ms", grace, NULL};
     int out[2], err[2];

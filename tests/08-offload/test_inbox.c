@@ -133,7 +133,9 @@ static void new_batch(void)
     ax_event_init(&batch->all_arrived);
 }
 
-START_TEST(posts_from_many_threads_each_arrive_once_on_the_loop)
+/* A new batch, posted by THREADS threads, PER_THREAD records each, while the loop waits
+ * for all of them; returns the executor once every post has arrived. */
+static struct ax_executor *post_from_every_thread(void)
 {
     struct ax_executor *executor = new_executor();
     new_batch();
@@ -143,6 +145,12 @@ START_TEST(posts_from_many_threads_each_arrive_once_on_the_loop)
     start_posters(posters, THREADS, PER_THREAD);
     ck_assert_int_eq(ax_block_on(executor, waiting), 0);
     join_posters(posters, THREADS);
+    return executor;
+}
+
+START_TEST(posts_from_many_threads_each_arrive_once_on_the_loop)
+{
+    struct ax_executor *executor = post_from_every_thread();
 
     int wrong = -1;
     for (int i = 0; i < TOTAL && wrong < 0; i++)
@@ -160,14 +168,7 @@ END_TEST
 
 START_TEST(posts_from_one_thread_arrive_in_the_order_it_made_them)
 {
-    struct ax_executor *executor = new_executor();
-    new_batch();
-    expect_all(executor, TOTAL);
-    struct ax_task *waiting = spawn_waiter(executor, &batch->all_arrived);
-    struct poster posters[THREADS];
-    start_posters(posters, THREADS, PER_THREAD);
-    ck_assert_int_eq(ax_block_on(executor, waiting), 0);
-    join_posters(posters, THREADS);
+    struct ax_executor *executor = post_from_every_thread();
 
     int out_of_order = -1; /* thread t posted records t, t + THREADS, t + 2 * THREADS, ... */
     for (int i = THREADS; i < TOTAL && out_of_order < 0; i++)
