@@ -20,7 +20,7 @@
  *              and the thread is the loop. A's sleep can then never end (its timer fires
  *              only when the loop turns), so A never unlocks, and B waits for A while A
  *              waits for the loop that B is holding: a deadlock. pthread_mutex_lock
- *              would wait forever; the demo calls pthread_mutex_timedlock with a
+ *              would wait forever; the demo calls pthread_mutex_clocklock with a
  *              deadline --block-ms (default 500) away, so the deadlock is broken by the
  *              timeout, ETIMEDOUT, and B never gets the lock. Until then nothing runs:
  *              A wakes that late, and the heartbeat misses every tick in between.
@@ -30,15 +30,16 @@
  *
  * Which pthread mutex. A default mutex (PTHREAD_MUTEX_DEFAULT, on glibc the same as
  * NORMAL) does not check who holds it: a second lock from the thread that holds it is,
- * for POSIX, a deadlock, and glibc's timedlock then waits for the deadline like any
+ * for POSIX, a deadlock, and glibc's timed lock then waits for the deadline like any
  * other waiter (checked on glibc 2.36). That is the honest picture of what a server
  * would see, so it is the default. --pthread-type errorcheck uses
  * PTHREAD_MUTEX_ERRORCHECK, which notices that the calling thread already holds the
  * mutex and fails at once with EDEADLK: no stall, but no lock for B either, and it
  * helps only because A and B happen to share a thread; B cannot wait for A in any way.
  * (A RECURSIVE mutex would be worse: B would get it at once, in the middle of A's
- * critical section.) pthread_mutex_timedlock's deadline is on the wall clock; glibc's
- * pthread_mutex_clocklock takes CLOCK_MONOTONIC, the clock the runtime reads.
+ * critical section.) The timed lock is pthread_mutex_clocklock (glibc 2.30, POSIX
+ * 2024) and not pthread_mutex_timedlock, whose deadline is on the wall clock: its
+ * deadline is on CLOCK_MONOTONIC, the clock the runtime and its timers read.
  *
  * Without --lock it runs both, one after the other (about 0.6 s with the defaults),
  * and prints a comparison. For each run it says what happened, then one row of a table:
@@ -82,7 +83,7 @@ struct run {
     struct ax_mutex amutex;
     bool a_done, b_done;
     uint64_t b_waited, a_late; /* ns */
-    int b_outcome; /* 0: B got the lock; else the error pthread_mutex_timedlock returned */
+    int b_outcome; /* 0: B got the lock; else the error pthread_mutex_clocklock returned */
     uint64_t ticks_seen, ticks_due, max_late; /* the heartbeat; max_late in ns */
 };
 
@@ -150,15 +151,17 @@ static const struct ax_future_ops task_a_ops = {.poll = task_a_poll, .drop = tas
 /* ---- task B: wants the lock A holds ------------------------------------------------ */
 
 /* What a task that takes a pthread mutex does: block the thread until it has it. The
- * deadline is the only thing that lets this return while A holds the lock. */
+ * deadline is the only thing that lets this return while A holds the lock. It is on
+ * CLOCK_MONOTONIC, the clock the runtime reads, so a change to the wall clock can
+ * neither cut the block short nor stretch it. */
 static int pthread_lock_bounded(struct run *r)
 {
     struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
     uint64_t ns = (uint64_t)deadline.tv_nsec + r->opt->block;
     deadline.tv_sec += (time_t)(ns / AX_NS_PER_S);
     deadline.tv_nsec = (long)(ns % AX_NS_PER_S);
-    return pthread_mutex_timedlock(&r->pmutex, &deadline);
+    return pthread_mutex_clocklock(&r->pmutex, CLOCK_MONOTONIC, &deadline);
 }
 
 struct task_b {
@@ -247,7 +250,7 @@ static void usage(FILE *to, int status)
                 "                          [--pthread-type default|errorcheck]\n"
                 "  task A holds a lock across a --hold-ms (50) sleep; task B wants it; a\n"
                 "  heartbeat ticks every 10 ms. With a pthread mutex B blocks the loop until\n"
-                "  its pthread_mutex_timedlock gives up after --block-ms (500); with ax_mutex\n"
+                "  its pthread_mutex_clocklock gives up after --block-ms (500); with ax_mutex\n"
                 "  B parks and the loop runs on. Without --lock, runs both and compares them.\n");
     exit(status);
 }
@@ -375,15 +378,15 @@ static void tell(const struct run *r)
         printf("pthread_mutex_t (%s), held by A across a %llu ms sleep:\n",
                o->errorcheck ? "PTHREAD_MUTEX_ERRORCHECK" : "default type", ms(o->hold));
         if (r->b_outcome == ETIMEDOUT)
-            printf("  B's pthread_mutex_timedlock blocked the one thread, and with it the loop,\n"
+            printf("  B's pthread_mutex_clocklock blocked the one thread, and with it the loop,\n"
                    "  for %llu ms, then gave up: ETIMEDOUT. B never got the lock.\n",
                    ms(r->b_waited));
         else if (r->b_outcome == EDEADLK)
-            printf("  B's pthread_mutex_timedlock failed at once (%llu ms): EDEADLK, the library\n"
+            printf("  B's pthread_mutex_clocklock failed at once (%llu ms): EDEADLK, the library\n"
                    "  saw that this thread already holds the mutex. B never got the lock.\n",
                    ms(r->b_waited));
         else
-            printf("  B's pthread_mutex_timedlock returned after %llu ms: %s.\n", ms(r->b_waited),
+            printf("  B's pthread_mutex_clocklock returned after %llu ms: %s.\n", ms(r->b_waited),
                    outcome(r));
     } else {
         printf("ax_mutex, held by A across a %llu ms sleep:\n", ms(o->hold));

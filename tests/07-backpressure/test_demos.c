@@ -9,7 +9,7 @@
  *
  * mutex-across-await holds a lock across a sleep while a second task wants it. It runs
  * on real time, so these tests assert outcomes and only the bounds that blocking
- * implies (a timedlock that timed out waited at least its timeout; a task that waited
+ * implies (a timed lock that timed out waited at least its timeout; a task that waited
  * for a holder waited for at least part of its hold), never how fast anything was. */
 #include "axtest.h"
 #include "demo.h"
@@ -211,7 +211,8 @@ END_TEST
 START_TEST(async_mutex_hands_the_lock_over_while_the_loop_runs_on)
 {
     static char out[OUTPUT_MAX];
-    const char *const args[] = {"--lock", "async", "--hold-ms", "100", NULL};
+    /* A long hold, so that only a stall of most of it could hide what it shows. */
+    const char *const args[] = {"--lock", "async", "--hold-ms", "200", NULL};
     run_mutex_demo(args, out, sizeof out);
     struct lock_row r = row_of(out, "async");
     ck_assert_str_eq(r.outcome, "handed over");
