@@ -43,6 +43,7 @@
 #include "../solutions/05-timers/timer_heap.c" /* the heap of exercise 05-timer-heap */
 
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 
 enum { TIMERS = 1000000, ROUNDS = 3 };
@@ -75,24 +76,34 @@ struct run {
     uint64_t *seen; /* bit i: timer i has fired (128 KiB: stays in cache) */
 };
 
-/* Writes every page of p (with what it holds), so that its page faults are taken now
- * and not counted as the timers'. A memset of zeros after malloc would not do: the
- * compiler may turn the pair into calloc, which touches nothing. */
-static void prefault(void *p, size_t bytes)
+/* A buffer of the benchmark's own (the log, the bare entries), on huge pages when the
+ * kernel has them, as the task slab's regions are, and with every page faulted in
+ * before t0. Its costs must not be counted as the timers'. Small pages are not enough
+ * on a virtual machine: memory just handed over by the kernel made both the bare
+ * wheel and the tasks stall for milliseconds, again and again, long after each of its
+ * pages had been touched once, while a buffer of huge pages gave the same numbers round
+ * after round. The pages are written with what they hold: a memset of zeros after an
+ * allocation may be turned into calloc, which touches nothing. */
+static void *buffer_new(size_t bytes)
 {
+    const size_t huge = (size_t)2 << 20;
+    bytes = (bytes + huge - 1) / huge * huge;
+    char *p = aligned_alloc(huge, bytes);
+    if (p == NULL)
+        bench_fail("out of memory");
+    madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without it, small pages */
     volatile char *page = p;
     for (size_t i = 0; i < bytes; i += 4096)
         page[i] = page[i];
+    return p;
 }
 
 static void run_init(struct run *run)
 {
-    *run = (struct run){.log = malloc(TIMERS * sizeof *run->log),
+    *run = (struct run){.log = buffer_new(TIMERS * sizeof *run->log),
                         .seen = calloc((TIMERS + 63) / 64, sizeof *run->seen)};
-    if (run->log == NULL || run->seen == NULL)
+    if (run->seen == NULL)
         bench_fail("out of memory");
-    prefault(run->log, TIMERS * sizeof *run->log);
-    prefault(run->seen, (TIMERS + 63) / 64 * sizeof *run->seen);
 }
 
 static void fired(struct run *run, uint32_t i, uint64_t deadline)
@@ -274,16 +285,6 @@ static void run_bare(const struct bare_queue *q, struct round *round)
     summarize(q->variant, &run, round);
 }
 
-/* Every entry a bare queue holds, in memory faulted in before t0 (the caller's). */
-static void *entries_for(size_t size)
-{
-    void *entries = malloc(TIMERS * size);
-    if (entries == NULL)
-        bench_fail("out of memory");
-    prefault(entries, TIMERS * size);
-    return entries;
-}
-
 struct wheel_entry {
     struct ax_timer timer;
     struct run *run;
@@ -375,13 +376,13 @@ static void bare_variants(struct round *wheel_round, struct round *heap_round)
     struct timer_heap heap;
     if (wheel == NULL)
         bench_fail("out of memory");
-    wheel_entries = entries_for(sizeof *wheel_entries);
+    wheel_entries = buffer_new(TIMERS * sizeof *wheel_entries);
     run_bare(&(struct bare_queue){"wheel", wheel, wheel_init, wheel_arm, wheel_advance,
                                   wheel_next_ns, wheel_pending},
              wheel_round);
     free(wheel_entries);
     free(wheel);
-    heap_entries = entries_for(sizeof *heap_entries);
+    heap_entries = buffer_new(TIMERS * sizeof *heap_entries);
     run_bare(&(struct bare_queue){"heap", &heap, heap_init, heap_arm, heap_advance, heap_next_ns,
                                   heap_pending},
              heap_round);
