@@ -27,17 +27,11 @@ struct load_run {
 static const struct load_run runs[] = {{50, 2000}, {1000, 100}};
 enum { SIZE = 64, RUN_TIMEOUT_S = 20 };
 
-/* build/bin/bench-echo_load -> build/bin/loadgen */
-static void loadgen_path(char *path, size_t size)
-{
-    bench_sibling(path, size, "loadgen");
-}
-
 /* Runs loadgen with --tsv and returns what it printed on standard output. */
 static void run_loadgen(uint16_t port, const struct load_run *run, char *out, size_t size)
 {
     char path[4200], target[32], conns[16], requests[16], bytes[16], timeout[16];
-    loadgen_path(path, sizeof path);
+    bench_sibling(path, sizeof path, "loadgen"); /* build/bin/loadgen */
     snprintf(target, sizeof target, "127.0.0.1:%u", (unsigned)port);
     snprintf(conns, sizeof conns, "%d", run->conns);
     snprintf(requests, sizeof requests, "%d", run->requests);

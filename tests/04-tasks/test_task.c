@@ -510,7 +510,8 @@ static ax_result yielder_poll(struct ax_future *self, struct ax_context *cx)
     if (y->yielded)
         return 0;
     y->yielded = true;
-    ax_waker_wake(&(struct ax_waker){cx->task, cx->executor});
+    struct ax_waker me = ax_waker_clone(cx);
+    ax_wake(&me);
     return AX_PENDING;
 }
 
